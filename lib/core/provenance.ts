@@ -1,0 +1,78 @@
+/**
+ * Provenance for run.json and every figure: enough to say exactly which code,
+ * packages, hardware, config and seed produced a number (DESIGN §4).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { packageDir, repoRoot } from './paths';
+
+export interface GitInfo {
+  commit: string | null;
+  /** True when tracked files differ from the commit (results may not be reproducible from it alone). */
+  dirty: boolean | null;
+}
+
+export function gitInfo(): GitInfo {
+  if (process.env.REPRO_GIT_COMMIT) {
+    // Bundles run where there is no .git: the commit is stamped in at bundle time.
+    return { commit: process.env.REPRO_GIT_COMMIT, dirty: process.env.REPRO_GIT_DIRTY === 'true' };
+  }
+  try {
+    const opts = { cwd: repoRoot(), encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], opts).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).trim();
+    return { commit, dirty: status.length > 0 };
+  } catch {
+    return { commit: null, dirty: null };
+  }
+}
+
+export const TRACKED_PACKAGES = [
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-webgpu',
+  '@tensorflow/tfjs-node-gpu',
+  'webgpu',
+  'vega',
+  'vega-lite',
+  '@resvg/resvg-js',
+  'seedrandom',
+] as const;
+
+export function packageVersions(names: readonly string[] = TRACKED_PACKAGES): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const name of names) {
+    try {
+      out[name] = JSON.parse(fs.readFileSync(path.join(packageDir(name), 'package.json'), 'utf8')).version;
+    } catch {
+      out[name] = null;
+    }
+  }
+  return out;
+}
+
+export interface MachineInfo {
+  node: string;
+  platform: string;
+  arch: string;
+  cpu: string;
+  cpus: number;
+  memoryGiB: number;
+  hostname: string;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    cpu: cpus[0]?.model ?? 'unknown',
+    cpus: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    hostname: os.hostname(),
+  };
+}

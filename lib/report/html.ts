@@ -1,0 +1,34 @@
+/**
+ * HTML for notebooks (and later report.html): the claims table with verdict
+ * colours. Returns strings only — the notebook passes them to tslab.display, so
+ * lib/ does not depend on being inside a kernel.
+ */
+import { formatMeasured, type ClaimRecord } from './claims';
+
+const COLOURS: Record<string, string> = { reproduced: '#d4f7d4', 'not-reproduced': '#f9d0d0', 'not-run': '#eeeeee' };
+
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+export function claimsTableHtml(claims: ClaimRecord[]): string {
+  const head = ['claim', 'source', 'paper value', 'measured', 'tolerance', 'verdict'];
+  const rows = claims.map((c) => {
+    const verdict = c.verdict + (c.verdict === 'not-reproduced' && c.expected ? ' (known)' : '') + (c.reason ? `: ${c.reason}` : '');
+    const cells = [
+      `<b>${escapeHtml(c.id)}</b><br>${escapeHtml(c.statement)}<br><small>measures ${escapeHtml(c.measures)}</small>`,
+      escapeHtml(`${c.paper} ${c.source}`),
+      escapeHtml(c.paperValue),
+      escapeHtml(formatMeasured(c.measured)),
+      `${escapeHtml(c.tolerance)}<br><small>${escapeHtml(c.toleranceWhy)}</small>`,
+      `<span style="background:${COLOURS[c.verdict]};padding:2px 6px">${escapeHtml(verdict)}</span>`,
+    ];
+    return `<tr>${cells.map((x) => `<td style="text-align:left;vertical-align:top">${x}</td>`).join('')}</tr>`;
+  });
+  return `<table class="claims-table"><thead><tr>${head.map((h) => `<th style="text-align:left">${h}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** One line per verdict, for the end of a notebook. */
+export function verdictSummary(claims: ClaimRecord[]): string {
+  return claims.map((c) => `${c.verdict.padEnd(15)} ${c.id}: measured ${formatMeasured(c.measured)} vs paper ${c.paperValue}`).join('\n');
+}

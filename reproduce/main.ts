@@ -1,0 +1,185 @@
+/**
+ * The reproduce CLI: validate everything, pick a backend, run (paper, seed) jobs,
+ * judge the claims, write results + REPORT.md, print a summary. `main` returns
+ * the exit code so tests can run it in-process with their own paper registry.
+ */
+import * as path from 'node:path';
+import { selectBackend, type BackendInfo } from '../lib/core/backend';
+import { applyOverrides, configKeys } from '../lib/core/config';
+import { assertWritableDir, removeStaleTempFiles } from '../lib/core/atomic-fs';
+import { UsageError } from '../lib/core/errors';
+import { formatDuration } from '../lib/core/progress';
+import { formatMeasured, isUnexpectedFailure, type ClaimRecord } from '../lib/report/claims';
+import { writeReport } from '../lib/report/report-md';
+import { PAPERS, getPaper, type AnyPaper } from '../lib/papers/registry';
+import { finalizePaper, makePlan, paperDir, readPlan, runJob, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/papers/run';
+import { PROFILES } from '../lib/papers/types';
+import { parseCli, USAGE, type CliOptions } from './args';
+import { runDoctor } from './doctor';
+import * as fs from 'node:fs';
+
+export interface MainIO {
+  papers?: readonly AnyPaper[];
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+}
+
+interface Selected {
+  paper: AnyPaper;
+  config: object;
+  seeds: number[];
+}
+
+/** Applies --set: 'paper.key=value' to that paper, 'key=value' to every selected paper. */
+function configFor(paper: AnyPaper, opts: CliOptions, papers: readonly AnyPaper[]): object {
+  const mine: string[] = [];
+  for (const set of opts.sets) {
+    const key = set.split('=')[0];
+    const dot = key.indexOf('.');
+    const prefix = dot > 0 ? key.slice(0, dot) : '';
+    if (prefix && papers.some((p) => p.id === prefix)) {
+      if (prefix === paper.id) mine.push(set.slice(dot + 1));
+    } else {
+      mine.push(set);
+    }
+  }
+  return applyOverrides(paper.profiles[opts.profile], mine, `paper ${paper.id} (profile ${opts.profile})`);
+}
+
+function commandLine(opts: CliOptions, paper: AnyPaper, seeds: number[], backend: BackendInfo): string {
+  const parts = ['npm run reproduce --', `--only ${paper.id}`, `--profile ${opts.profile}`, `--seeds ${seeds.join(',')}`, `--backend ${backend.name}`];
+  for (const s of opts.sets) {
+    const key = s.split('=')[0];
+    if (!key.includes('.') || key.startsWith(paper.id + '.')) parts.push(`--set ${s}`);
+  }
+  return parts.join(' ');
+}
+
+function listPapers(papers: readonly AnyPaper[], write: (t: string) => void): void {
+  for (const p of papers) {
+    write(`${p.id} — ${p.title} (${p.references.join('; ')})\n`);
+    for (const prof of PROFILES) write(`  profile ${prof}: seeds ${p.defaultSeeds[prof].join(',')}\n`);
+    write(`  config keys: ${configKeys(p.profiles.quick).join(', ')}\n`);
+    for (const c of p.claims) write(`  claim ${c.id} [${c.profiles.join('/')}]: ${c.statement} (paper: ${c.paperValue}; ${c.source})\n`);
+  }
+}
+
+function summaryTable(summaries: PaperSummary[]): string {
+  const rows = summaries.flatMap((s) =>
+    s.claims.map((c) => [s.paper, s.profile, c.id, c.paperValue, formatMeasured(c.measured), c.tolerance, c.verdict + (c.verdict === 'not-reproduced' && c.expected ? ' (known)' : '') + (c.verdict === 'not-run' && c.reason ? ` (${c.reason})` : '')]),
+  );
+  const head = ['paper', 'profile', 'claim', 'paper value', 'measured', 'tolerance', 'verdict'];
+  const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const fmt = (r: string[]) => r.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + '…' : c.padEnd(widths[i]))).join('  ');
+  return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n') + '\n';
+}
+
+function exitCodeFor(claims: ClaimRecord[]): number {
+  return claims.some(isUnexpectedFailure) ? 1 : 0;
+}
+
+async function merge(opts: CliOptions, papers: readonly AnyPaper[], err: (t: string) => void): Promise<PaperSummary[]> {
+  const out = path.resolve(opts.out);
+  if (!fs.existsSync(out)) throw new UsageError(`nothing to merge: --out ${opts.out} does not exist`);
+  const summaries: PaperSummary[] = [];
+  for (const paper of papers) {
+    for (const profile of PROFILES) {
+      const plan = readPlan(paperDir(out, paper.id, profile));
+      if (!plan) continue;
+      err(`[merge] ${paper.id} (${profile}): seeds ${plan.seeds.join(',')}\n`);
+      const why = paper.unavailable?.(plan.config);
+      const backend = { name: plan.backend, device: 'see shards', skipped: [] } as BackendInfo;
+      summaries.push(why ? writeUnavailable(paper, plan, out, why, backend) : finalizePaper(paper, plan, out));
+    }
+  }
+  if (summaries.length === 0) throw new UsageError(`nothing to merge: no plan.json under ${opts.out} (run with --shard i/n first)`);
+  return summaries;
+}
+
+export async function main(argv: string[], io: MainIO = {}): Promise<number> {
+  const papers = io.papers ?? PAPERS;
+  const out = io.stdout ?? ((t: string) => process.stdout.write(t));
+  const err = io.stderr ?? ((t: string) => process.stderr.write(t));
+  try {
+    const opts = parseCli(argv);
+    if (opts.help) {
+      out(USAGE + '\n');
+      return 0;
+    }
+    if (opts.command === 'doctor') return await runDoctor(out);
+    const selectedPapers = opts.only ? opts.only.map((id) => getPaper(id, papers)) : [...papers];
+    if (opts.list) {
+      listPapers(selectedPapers, out);
+      return 0;
+    }
+    let summaries: PaperSummary[];
+    if (opts.command === 'merge') {
+      summaries = await merge(opts, selectedPapers, err);
+    } else {
+      summaries = await run(opts, selectedPapers, papers, err, out);
+      if (opts.shard) return 0;
+    }
+    const report = writeReport(path.resolve(opts.out));
+    const claims = summaries.flatMap((s) => s.claims);
+    if (opts.json) out(JSON.stringify({ report: report.path, papers: summaries.map((s) => ({ paper: s.paper, profile: s.profile, dir: s.dir, claims: s.claims })) }, null, 2) + '\n');
+    else out('\n' + summaryTable(summaries) + `\nreport: ${report.path}\n`);
+    return exitCodeFor(claims);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`reproduce: ${e.message}\n`);
+      return e.exitCode;
+    }
+    err(`reproduce: internal error: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}
+
+async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonly AnyPaper[], err: (t: string) => void, out: (t: string) => void): Promise<PaperSummary[]> {
+  // 1. Everything that can be checked without side effects.
+  const selected: Selected[] = selectedPapers.map((paper) => ({
+    paper,
+    config: configFor(paper, opts, papers),
+    seeds: opts.seeds ?? paper.defaultSeeds[opts.profile],
+  }));
+  for (const s of selected) s.paper.checkData?.(s.config);
+  // 2. The backend (fails with exit 2 if a forced one cannot load).
+  const backend = await selectBackend(opts.backend, opts.quiet ? () => {} : (l) => err(l + '\n'));
+  // 3. The output directory.
+  const outDir = path.resolve(opts.out);
+  const problem = assertWritableDir(outDir);
+  if (problem) throw new UsageError(`cannot write --out '${opts.out}' (${problem}); choose a writable directory`);
+  removeStaleTempFiles(outDir);
+
+  // Jobs in a fixed order; shard i takes every n-th (round robin balances papers).
+  const jobs = selected.flatMap((s) => s.seeds.map((seed) => ({ s, seed })));
+  const mine = opts.shard ? jobs.filter((_, k) => k % opts.shard!.count === opts.shard!.index) : jobs;
+  const plans = new Map<string, PaperPlan>();
+  for (const s of selected) {
+    const plan = makePlan(s.paper, opts.profile, s.config, s.seeds, backend, commandLine(opts, s.paper, s.seeds, backend));
+    writePlan(outDir, plan);
+    plans.set(s.paper.id, plan);
+  }
+  const t0 = performance.now();
+  let done = 0;
+  for (const { s, seed } of mine) {
+    const plan = plans.get(s.paper.id)!;
+    const why = s.paper.unavailable?.(s.config);
+    if (why) continue;
+    if (!opts.quiet) err(`[reproduce] job ${done + 1}/${mine.length}: ${s.paper.id} seed ${seed} (${opts.profile}, ${backend.name})\n`);
+    await runJob(s.paper, plan, seed, backend, { out: outDir, force: opts.force, quiet: opts.quiet, log: (l) => err(l + '\n') });
+    done++;
+    if (!opts.quiet) {
+      const el = (performance.now() - t0) / 1000;
+      err(`[reproduce] ${done}/${mine.length} jobs, elapsed ${formatDuration(el)}, eta ${formatDuration((el / done) * (mine.length - done))}\n`);
+    }
+  }
+  if (opts.shard) {
+    out(`shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} job(s) done in ${outDir}; when every shard is done: npm run reproduce -- merge --out ${opts.out}\n`);
+    return [];
+  }
+  return selected.map((s) => {
+    const plan = plans.get(s.paper.id)!;
+    const why = s.paper.unavailable?.(s.config);
+    return why ? writeUnavailable(s.paper, plan, outDir, why, backend) : finalizePaper(s.paper, plan, outDir);
+  });
+}
