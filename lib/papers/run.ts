@@ -302,3 +302,10 @@ export async function runPaperInMemory<C extends object, R>(
   const { claims, figures } = summarize(paper, plan, results, opts.backend);
   return { plan, backend: opts.backend, results, claims, figures };
 }
+
+/** The profile a notebook runs: REPRO_NOTEBOOK_PROFILE (set by `npm run notebooks`), else smoke. */
+export function notebookProfile(): ProfileName {
+  const p = process.env.REPRO_NOTEBOOK_PROFILE ?? 'smoke';
+  if (!(['smoke', 'quick', 'full'] as string[]).includes(p)) throw new UsageError(`unknown REPRO_NOTEBOOK_PROFILE '${p}'; valid profiles: smoke, quick or full`);
+  return p as ProfileName;
+}
