@@ -1,0 +1,212 @@
+/**
+ * Picks the tfjs backend (DESIGN §3) and says why each faster one was skipped.
+ *
+ * auto: tensorflow (tfjs-node-gpu / tfjs-node, optional, when installed and loadable)
+ *    -> webgpu (Dawn over Vulkan, hardware adapters only) -> wasm (SIMD, 1 thread) -> cpu.
+ * A backend named explicitly is loaded or a BackendError says why not.
+ *
+ * Optional packages are required lazily through createRequire rooted at the repository
+ * (this module also runs as CommonJS under tslab, so no import.meta).
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { BackendError, listChoices } from './errors';
+import { packageDir, repoRoot } from './paths';
+import { registerWasmKernels } from './wasm-kernels';
+
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES: readonly ('auto' | BackendName)[] = ['auto', 'webgpu', 'wasm', 'cpu', 'tensorflow'];
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Human description: CPU model + 'wasm SIMD', GPU adapter name, 'cpu (pure JS)'... */
+  device: string;
+  /** Backends tried before this one (auto) and why each was not used. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/** A backend that could not be loaded, with a one-line reason. */
+class Unavailable extends Error {}
+
+let active: BackendInfo | undefined;
+
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+export async function selectBackend(choice: 'auto' | BackendName | string, log?: (line: string) => void): Promise<BackendInfo> {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(choice)) {
+    throw new BackendError(`unknown backend '${choice}': valid choices are ${listChoices(BACKEND_CHOICES)}`);
+  }
+  if (choice !== 'auto') {
+    try {
+      const device = await load(choice as BackendName, false);
+      return (active = { name: choice as BackendName, device, skipped: [] });
+    } catch (err) {
+      if (!(err instanceof Unavailable)) throw err;
+      throw new BackendError(`backend '${choice}' is not available: ${err.message} (choices: ${listChoices(BACKEND_CHOICES)}; 'auto' picks the first that loads)`);
+    }
+  }
+  const skipped: BackendInfo['skipped'] = [];
+  for (const name of AUTO_ORDER) {
+    try {
+      const device = await load(name, true);
+      log?.(`backend: ${name} (${device})`);
+      return (active = { name, device, skipped });
+    } catch (err) {
+      if (!(err instanceof Unavailable)) throw err;
+      skipped.push({ name, reason: err.message });
+      log?.(`backend: skipped ${name}: ${err.message}`);
+    }
+  }
+  throw new BackendError('no tfjs backend could be loaded (not even cpu)');
+}
+
+async function load(name: BackendName, auto: boolean): Promise<string> {
+  switch (name) {
+    case 'tensorflow':
+      return loadTensorflow();
+    case 'webgpu':
+      return loadWebgpu(auto);
+    case 'wasm':
+      return loadWasm();
+    case 'cpu':
+      await activate('cpu');
+      return `${cpuModel()}, cpu (pure JS)`;
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (err) {
+    throw new Unavailable(`tfjs backend '${name}' failed to initialise: ${firstLine(err)}`);
+  }
+  if (!ok || tf.getBackend() !== name) throw new Unavailable(`tfjs backend '${name}' failed to initialise`);
+}
+
+function optionalRequire(): NodeRequire {
+  return createRequire(path.join(repoRoot(), 'package.json'));
+}
+
+// --- tensorflow --------------------------------------------------------------------
+
+async function loadTensorflow(): Promise<string> {
+  const req = optionalRequire();
+  const reasons: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      req.resolve(pkg);
+    } catch {
+      reasons.push(`${pkg} not installed`);
+      continue;
+    }
+    try {
+      req(pkg); // registers the 'tensorflow' backend
+    } catch (err) {
+      reasons.push(`${pkg} failed to load: ${firstLine(err)}`);
+      continue;
+    }
+    await activate('tensorflow');
+    return `${pkg.endsWith('-gpu') ? 'libtensorflow (CUDA)' : 'libtensorflow (CPU)'} on ${cpuModel()}`;
+  }
+  throw new Unavailable(`${reasons.join('; ')} (optional: npm install @tensorflow/tfjs-node-gpu)`);
+}
+
+// --- webgpu ------------------------------------------------------------------------
+
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<GpuAdapterLike | null>;
+}
+
+let webgpuDevice: string | undefined;
+
+async function loadWebgpu(auto: boolean): Promise<string> {
+  if (tf.findBackendFactory('webgpu') && webgpuDevice && (await tf.setBackend('webgpu'))) return webgpuDevice;
+  if (process.platform === 'linux' && !vulkanLoaderPresent()) {
+    // Checked first: Dawn would print a native warning and return no adapter.
+    throw new Unavailable('no Vulkan loader (libvulkan.so.1; Debian: apt-get install libvulkan1)');
+  }
+  const req = optionalRequire();
+  let gpu: GpuLike;
+  try {
+    const { create, globals } = req('webgpu') as { create: (flags: string[]) => GpuLike; globals: object };
+    Object.assign(globalThis, globals);
+    gpu = create([]);
+  } catch (err) {
+    throw new Unavailable(`npm package webgpu (Dawn) failed to load: ${firstLine(err)}`);
+  }
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+  if (!adapter) throw new Unavailable('Dawn found no WebGPU adapter (no GPU, or no Vulkan driver/ICD)');
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.device || info.description, info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  const software = adapter.isFallbackAdapter || info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.device} ${info.description} ${info.architecture}`);
+  if (software && auto) throw new Unavailable(`only a software adapter (${name}): slower than wasm`);
+  // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is loaded.
+  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  try {
+    req('@tensorflow/tfjs-backend-webgpu');
+  } catch (err) {
+    throw new Unavailable(`@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(err)}`);
+  }
+  await activate('webgpu');
+  return (webgpuDevice = `${name} (WebGPU via Dawn${software ? ', software' : ''})`);
+}
+
+function vulkanLoaderPresent(): boolean {
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu',
+    '/lib64', '/usr/lib64', '/lib', '/usr/lib', '/usr/local/lib',
+  ];
+  if (dirs.some((d) => fs.existsSync(path.join(d, 'libvulkan.so.1')))) return true;
+  try {
+    return fs.readFileSync('/etc/ld.so.cache').includes('libvulkan.so.1');
+  } catch {
+    return false;
+  }
+}
+
+// --- wasm --------------------------------------------------------------------------
+
+async function loadWasm(): Promise<string> {
+  const dist = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
+  if (fs.existsSync(path.join(dist, 'tfjs-backend-wasm-simd.wasm'))) {
+    // Explicit path, so a bundle that moved the JS still finds the binaries.
+    try {
+      tfWasm.setWasmPaths(dist + path.sep);
+    } catch {
+      // already initialised: the path no longer matters
+    }
+  }
+  // One thread: the node build has no worker pool, and timings stay comparable.
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  registerWasmKernels();
+  await activate('wasm');
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  return `${cpuModel()}, wasm ${simd ? 'SIMD' : 'no SIMD'}, 1 thread`;
+}
+
+// -----------------------------------------------------------------------------------
+
+function cpuModel(): string {
+  const cpus = os.cpus();
+  const model = cpus[0]?.model?.trim() || os.arch();
+  return `${model} (${cpus.length} cores)`;
+}
+
+function firstLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.split('\n')[0].trim();
+}

@@ -1,0 +1,363 @@
+/**
+ * Fixes and additions to tfjs-backend-wasm's kernels (DESIGN §3), installed by
+ * `selectBackend` when wasm is chosen.
+ *
+ * 1. Matrix products. The stock wasm BatchMatMul/_FusedMatMul reaches XNNPACK only when
+ *    neither operand is transposed AND both have batch size 1; everything else runs a
+ *    scalar triple loop at ~1 GFLOP/s (vs 15–20 through XNNPACK on this CPU). Every
+ *    matMul gradient uses a transpose flag and every attention product is batched, so
+ *    a backward pass was 13–18x its forward. The replacement routes every product to
+ *    the XNNPACK path: transpose explicitly first (O(n²) copy vs O(n³) work), fold the
+ *    batch into rows when the right operand is shared (x @ W), and run batched products
+ *    one batch element at a time. The stock slow path also applies a fused bias wrongly
+ *    (it clamps the index i*N+j to the bias length, so rows after the first get
+ *    bias[N-1]); routing through XNNPACK fixes that too.
+ * 2. Missing kernels: UnsortedSegmentSum (the gradient of gather, e.g. an embedding
+ *    lookup) runs on the wasm ScatterNd kernel; Einsum, Conv2DBackpropFilter and the
+ *    depthwise-conv gradients run on the cpu backend's kernel with data copies
+ *    (correct, not fast). tfjs has no Einsum gradient on any backend: do not train
+ *    through tf.einsum, write the product with matMul.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const WASM = 'wasm';
+/** Marks our replacement kernelFunc and remembers the stock one, across module copies. */
+const ORIGINAL = Symbol.for('ml-efficiency-repro.wasm-kernels.original');
+
+/**
+ * Below this many multiply-adds per batch element the per-element loop's dispatch
+ * overhead (~tens of µs per element) costs more than the slow path saves.
+ */
+const MIN_MACS_PER_BATCH_ELEMENT = 32 * 1024;
+
+type KernelFunc = tf.KernelFunc & { [ORIGINAL]?: tf.KernelFunc };
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/** Kernels run on the cpu backend with data copies (no wasm implementation exists). */
+export const WASM_CPU_DELEGATED_KERNELS: readonly string[] = [
+  'Einsum',
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+];
+/** Kernels implemented here on top of other wasm kernels. */
+export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum', ...WASM_CPU_DELEGATED_KERNELS];
+/** Stock kernels replaced by a faster (and for the fused bias, correct) version. */
+export const WASM_REPLACED_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
+
+/**
+ * Installs the matMul fixes and the missing kernels for the wasm backend. Idempotent;
+ * safe before or after the backend is initialised (the stock setupFunc is kept).
+ */
+export function registerWasmKernels(): void {
+  installMatMulFixes();
+  registerIfMissing('UnsortedSegmentSum', unsortedSegmentSum);
+  for (const name of WASM_CPU_DELEGATED_KERNELS) registerIfMissing(name, delegateToCpu(name));
+}
+
+/** Puts the stock BatchMatMul/_FusedMatMul back (for benchmarks: "wasm without the fix"). */
+export function restoreStockWasmMatMul(): void {
+  for (const name of WASM_REPLACED_KERNELS) {
+    const config = tf.getKernel(name, WASM);
+    const original = (config?.kernelFunc as KernelFunc | undefined)?.[ORIGINAL];
+    if (!config || !original) continue;
+    tf.unregisterKernel(name, WASM);
+    tf.registerKernel({ ...config, kernelFunc: original });
+  }
+}
+
+/** Installs only the matMul replacements (idempotent). */
+export function installMatMulFixes(): void {
+  replaceKernel('BatchMatMul', (original) => (args) => batchMatMul(args, original));
+  replaceKernel('_FusedMatMul', (original) => (args) => fusedMatMul(args, original));
+}
+
+/** True when the replacement BatchMatMul is the registered wasm kernel. */
+export function wasmMatMulFixInstalled(): boolean {
+  const config = tf.getKernel('BatchMatMul', WASM);
+  return Boolean(config && (config.kernelFunc as KernelFunc)[ORIGINAL]);
+}
+
+function replaceKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
+  const config = tf.getKernel(name, WASM);
+  if (!config) throw new Error(`wasm kernel ${name} is not registered: import '@tensorflow/tfjs-backend-wasm' first`);
+  if ((config.kernelFunc as KernelFunc)[ORIGINAL]) return; // already ours
+  const original = config.kernelFunc;
+  const replacement = make(original) as KernelFunc;
+  replacement[ORIGINAL] = original;
+  tf.unregisterKernel(name, WASM);
+  // Keep setupFunc: it binds the wasm export that `original` calls, and runs at backend init.
+  tf.registerKernel({ ...config, kernelFunc: replacement });
+}
+
+function registerIfMissing(name: string, kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(name, WASM)) return; // a native kernel (or ours) is already there
+  tf.registerKernel({ kernelName: name, backendName: WASM, kernelFunc });
+}
+
+// ---------------------------------------------------------------------------------
+// Helpers that call wasm kernels directly on TensorInfos (no engine bookkeeping: every
+// intermediate is disposed with backend.disposeData).
+
+function runWasm(name: string, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: object = {}): tf.TensorInfo {
+  const config = tf.getKernel(name, WASM);
+  if (!config) throw new Error(`wasm kernel ${name} is not registered`);
+  return config.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+function reshapeInfo(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return runWasm('Reshape', backend, { x }, { shape });
+}
+
+/** [batch, r, c] -> [batch, c, r] as a new buffer. */
+function transposeLast2(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
+  return runWasm('Transpose', backend, { x }, { perm: [0, 2, 1] });
+}
+
+function dispose(backend: BackendWasm, ...infos: (tf.TensorInfo | undefined)[]): void {
+  for (const info of infos) if (info) backend.disposeData(info.dataId);
+}
+
+/** Batch element `i` of a [batch, r, c] tensor as a new [1, r, c] buffer. */
+function batchElement(backend: BackendWasm, x: tf.TensorInfo, i: number): tf.TensorInfo {
+  const [, r, c] = x.shape;
+  const out = backend.makeOutput([1, r, c], x.dtype);
+  // Views are taken after makeOutput: a heap growth detaches older views.
+  const src = backend.typedArrayFromHeap(x);
+  backend.typedArrayFromHeap(out).set(src.subarray(i * r * c, (i + 1) * r * c));
+  return out;
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+// ---------------------------------------------------------------------------------
+// Matrix products.
+
+interface Product {
+  /** a as [batchA, M, K] and b as [batchB, K, N], both untransposed; owned here. */
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  /** The operands' batch dimensions before flattening (for broadcasting). */
+  aBatch: number[];
+  bBatch: number[];
+  owned: tf.TensorInfo[];
+}
+
+/**
+ * Brings a and b to untransposed rank-3 form (the only layout the XNNPACK path takes).
+ * Reshapes share data; transposes copy, which is O(n²) against the product's O(n³).
+ */
+function normalise(backend: BackendWasm, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean, transposeB: boolean): Product {
+  const owned: tf.TensorInfo[] = [];
+  const to3d = (x: tf.TensorInfo): tf.TensorInfo => {
+    const r = x.shape.length;
+    const info = reshapeInfo(backend, x, [size(x.shape.slice(0, -2)), x.shape[r - 2], x.shape[r - 1]]);
+    owned.push(info);
+    return info;
+  };
+  let a3 = to3d(a);
+  let b3 = to3d(b);
+  if (transposeA) owned.push((a3 = transposeLast2(backend, a3)));
+  if (transposeB) owned.push((b3 = transposeLast2(backend, b3)));
+  return { a: a3, b: b3, aBatch: a.shape.slice(0, -2), bBatch: b.shape.slice(0, -2), owned };
+}
+
+/**
+ * How the product will be split so that each call reaches XNNPACK; undefined: keep the
+ * stock kernel (tiny batched products, where the per-element loop costs more than it
+ * saves; only allowed when the stock result is right, i.e. not with a fused bias).
+ */
+function plan(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean, allowStock: boolean): 'direct' | 'fold' | 'loop' | undefined {
+  const batchA = size(aShape.slice(0, -2));
+  const batchB = size(bShape.slice(0, -2));
+  const rA = aShape.length;
+  const m = transposeA ? aShape[rA - 1] : aShape[rA - 2];
+  const k = transposeA ? aShape[rA - 2] : aShape[rA - 1];
+  const n = transposeB ? bShape[bShape.length - 2] : bShape[bShape.length - 1];
+  if (m * k * n === 0) return undefined;
+  if (batchB === 1) return batchA === 1 ? 'direct' : 'fold';
+  if (allowStock && batchA === batchB && m * k * n < MIN_MACS_PER_BATCH_ELEMENT) return undefined;
+  return 'loop';
+}
+
+function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+  const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  const how = plan(a.shape, b.shape, transposeA, transposeB, true);
+  if (!how || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args) as tf.TensorInfo;
+
+  const outShape = outputShape(a.shape, b.shape, transposeA, transposeB);
+  const p = normalise(backend, a, b, transposeA, transposeB);
+  const mm = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
+    original({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
+  try {
+    return finish(backend, product(backend, p, how, outShape.slice(0, -2), mm), outShape);
+  } finally {
+    dispose(backend, ...p.owned);
+  }
+}
+
+function fusedMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { a, b, bias, preluActivationWeights } = args.inputs as {
+    a: tf.TensorInfo;
+    b: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+    preluActivationWeights?: tf.TensorInfo;
+  };
+  const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+  // The stock slow path mis-indexes the bias, so with a bias every shape goes through XNNPACK.
+  let how = plan(a.shape, b.shape, attrs.transposeA, attrs.transposeB, !bias);
+  // Per-row PReLU weights would need slicing per batch element: only fold/direct take them.
+  if (how === 'loop' && preluActivationWeights && size(preluActivationWeights.shape) !== preluActivationWeights.shape[preluActivationWeights.shape.length - 1]) how = undefined;
+  if (!how || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args) as tf.TensorInfo;
+
+  const outShape = outputShape(a.shape, b.shape, attrs.transposeA, attrs.transposeB);
+  const p = normalise(backend, a, b, attrs.transposeA, attrs.transposeB);
+  const mm = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
+    original({
+      inputs: { a: x, b: y, ...(bias ? { bias } : {}), ...(preluActivationWeights ? { preluActivationWeights } : {}) },
+      backend,
+      attrs: { ...(args.attrs as tf.NamedAttrMap), transposeA: false, transposeB: false },
+    }) as tf.TensorInfo;
+  try {
+    return finish(backend, product(backend, p, how, outShape.slice(0, -2), mm), outShape);
+  } finally {
+    dispose(backend, ...p.owned);
+  }
+}
+
+function outputShape(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): number[] {
+  const rA = aShape.length;
+  const rB = bShape.length;
+  const m = transposeA ? aShape[rA - 1] : aShape[rA - 2];
+  const n = transposeB ? bShape[rB - 2] : bShape[rB - 1];
+  const batch = tf.broadcast_util.assertAndGetBroadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
+  return [...batch, m, n];
+}
+
+/** Runs the product as XNNPACK-eligible calls of `mm` ([1,M,K] x [1,K,N]); returns a fresh buffer. */
+function product(
+  backend: BackendWasm,
+  p: Product,
+  how: 'direct' | 'fold' | 'loop',
+  outBatch: number[],
+  mm: (x: tf.TensorInfo, y: tf.TensorInfo) => tf.TensorInfo,
+): tf.TensorInfo {
+  const [batchA, m, k] = p.a.shape;
+  const [batchB, , n] = p.b.shape;
+  if (how === 'direct') return mm(p.a, p.b);
+  if (how === 'fold') {
+    // x @ W with a shared W: the batch is just more rows.
+    const rows = reshapeInfo(backend, p.a, [1, batchA * m, k]);
+    try {
+      return mm(rows, p.b);
+    } finally {
+      dispose(backend, rows);
+    }
+  }
+  const batch = size(outBatch);
+  const aIndex = broadcastIndex(outBatch, p.aBatch);
+  const bIndex = broadcastIndex(outBatch, p.bBatch);
+  const out = backend.makeOutput([batch, m, n], 'float32');
+  for (let i = 0; i < batch; i++) {
+    const ai = batchA === 1 ? undefined : batchElement(backend, p.a, aIndex(i));
+    const bi = batchB === 1 ? undefined : batchElement(backend, p.b, bIndex(i));
+    const piece = mm(ai ?? p.a, bi ?? p.b);
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(piece), i * m * n);
+    dispose(backend, ai, bi, piece);
+  }
+  return out;
+}
+
+/** Maps a flat index of the broadcast batch shape to the flat batch index of one operand. */
+function broadcastIndex(outBatch: number[], inBatch: number[]): (i: number) => number {
+  const dims = [...new Array<number>(outBatch.length - inBatch.length).fill(1), ...inBatch];
+  return (i) => {
+    let index = 0;
+    let stride = 1;
+    let rest = i;
+    for (let d = outBatch.length - 1; d >= 0; d--) {
+      const coord = rest % outBatch[d];
+      rest = Math.floor(rest / outBatch[d]);
+      if (dims[d] !== 1) index += coord * stride;
+      stride *= dims[d];
+    }
+    return index;
+  };
+}
+
+/** Gives the fresh result buffer its final shape (it is ours, so the shape can be set). */
+function finish(backend: BackendWasm, out: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  const result = reshapeInfo(backend, out, shape);
+  dispose(backend, out);
+  return result;
+}
+
+// ---------------------------------------------------------------------------------
+// UnsortedSegmentSum on ScatterNd (which sums duplicate indices, like TensorFlow).
+
+function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
+  const { numSegments } = args.attrs as unknown as { numSegments: number };
+  const ids = backend.readSync(segmentIds.dataId) as Int32Array;
+  const idRank = segmentIds.shape.length;
+  const prefixMatches = segmentIds.shape.every((d, i) => x.shape[i] === d);
+  const inRange = ids.every((v) => v >= 0 && v < numSegments);
+  // TensorFlow drops out-of-range ids; ScatterNd would not: let the cpu kernel handle those.
+  if (x.dtype !== 'float32' || !prefixMatches || !inRange || ids.length === 0) return delegateToCpu('UnsortedSegmentSum')(args) as tf.TensorInfo;
+  const rest = x.shape.slice(idRank);
+  const indices = reshapeInfo(backend, segmentIds, [ids.length, 1]);
+  const updates = reshapeInfo(backend, x, [ids.length, ...rest]);
+  try {
+    return runWasm('ScatterNd', backend, { indices, updates }, { shape: [numSegments, ...rest] });
+  } finally {
+    dispose(backend, indices, updates);
+  }
+}
+
+// ---------------------------------------------------------------------------------
+// Kernels wasm lacks, run by the cpu backend on copies of the data.
+
+function delegateToCpu(name: string): tf.KernelFunc {
+  return (args: KernelArgs) => {
+    const wasm = args.backend as BackendWasm;
+    const cpu = tf.findBackend('cpu');
+    const cpuKernel = tf.getKernel(name, 'cpu');
+    if (!cpu || !cpuKernel) throw new Error(`wasm kernel ${name} needs the cpu backend's kernel, which is not registered`);
+    const copies: tf.TensorInfo[] = [];
+    const toCpu = (t: tf.TensorInfo): tf.TensorInfo => {
+      const info = { dataId: cpu.write(wasm.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
+      copies.push(info);
+      return info;
+    };
+    // Most kernels take named inputs; a few (Einsum) take an array.
+    const inputs = args.inputs as unknown as Record<string, tf.TensorInfo | null> | tf.TensorInfo[];
+    let cpuInputs: unknown;
+    if (Array.isArray(inputs)) cpuInputs = inputs.map(toCpu);
+    else {
+      const named: Record<string, tf.TensorInfo> = {};
+      for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = toCpu(value);
+      cpuInputs = named;
+    }
+    try {
+      const result = cpuKernel.kernelFunc({ inputs: cpuInputs as unknown as tf.NamedTensorInfoMap, backend: cpu, attrs: args.attrs });
+      const outs = Array.isArray(result) ? result : [result];
+      const back = outs.map((o) => {
+        const values = cpu.readSync(o.dataId) as tf.TypedArray;
+        const out = wasm.makeOutput(o.shape, o.dtype);
+        wasm.typedArrayFromHeap(out).set(values);
+        cpu.disposeData(o.dataId);
+        return out;
+      });
+      return Array.isArray(result) ? back : back[0];
+    } finally {
+      for (const c of copies) cpu.disposeData(c.dataId);
+    }
+  };
+}
