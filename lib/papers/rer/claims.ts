@@ -1,0 +1,145 @@
+/**
+ * The RER claims, as data. Tolerances were fixed before the first quick/full run and
+ * are not to be tuned to the results (DESIGN §5).
+ *
+ * The stored copies of both papers stop after the abstract, so no figure or table
+ * number could be read: every claim cites the abstract's (or theorem's) statement and
+ * is judged on direction and order of magnitude, as its `paperValue` says.
+ */
+import type { Claim, NotRun } from '../types';
+import type { LinsysMethod, Num, QMethod, RerResult } from './experiment';
+
+const LINSYS = 'arXiv:2103.05896';
+const QREX = 'arXiv:2110.08440';
+
+function meanOf(values: Num[]): number | NotRun {
+  if (values.some((v) => v === null)) return { notRun: 'an estimator diverged (non-finite error) in some trial' };
+  const v = values as number[];
+  return v.reduce((a, b) => a + b, 0) / v.length;
+}
+
+/** Mean over trials of the operator-norm error of `method` at grid point `index` (negative: from the end). */
+export function linsysMean(r: RerResult, method: LinsysMethod, index = -1): number | NotRun {
+  const rows = r.linsys.opError[method];
+  const i = index < 0 ? r.linsys.samples.length + index : index;
+  return meanOf(rows.map((row) => row[i]));
+}
+
+function ratio(a: number | NotRun, b: number | NotRun): number | NotRun {
+  if (typeof a !== 'number') return a;
+  if (typeof b !== 'number') return b;
+  return a / b;
+}
+
+/** Least-squares slope of log(mean error) against log(samples) over the last `k` grid points. */
+export function logLogSlope(r: RerResult, method: LinsysMethod, k = 3): number | NotRun {
+  const n = r.linsys.samples.length;
+  if (n < k) return { notRun: `needs at least ${k} grid points, the config has ${n}` };
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = n - k; i < n; i++) {
+    const m = linsysMean(r, method, i);
+    if (typeof m !== 'number') return m;
+    xs.push(Math.log(r.linsys.samples[i]));
+    ys.push(Math.log(m));
+  }
+  const mx = xs.reduce((a, b) => a + b, 0) / k;
+  const my = ys.reduce((a, b) => a + b, 0) / k;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < k; i++) {
+    sxy += (xs[i] - mx) * (ys[i] - my);
+    sxx += (xs[i] - mx) ** 2;
+  }
+  return sxy / sxx;
+}
+
+function qMean(r: RerResult, method: QMethod, what: 'qError' | 'valueGapRel'): number | NotRun {
+  const last = r.q.samples.length - 1;
+  if (what === 'qError') return meanOf(r.q.qError[method].map((row) => row[last]));
+  return meanOf(r.q.valueGap[method].map((row, t) => (row[last] === null ? null : (row[last] as number) / r.q.qStarMax[t])));
+}
+
+export const claims: Claim<RerResult>[] = [
+  {
+    id: 'rer-sgd-rer-near-ols',
+    paper: LINSYS,
+    source: 'abstract; main theorem (parameter error of SGD-RER)',
+    statement: 'SGD-RER (tail-averaged) reaches an operator-norm error within a small constant of OLS at the largest horizon',
+    paperValue: '"information theoretically optimal guarantees" — same rate as OLS up to constants/log factors (no plotted number readable)',
+    measures: 'mean over trials ||A_sgdrer - A*||_2 / mean ||A_ols - A*||_2 at the largest T',
+    metric: (r) => ratio(linsysMean(r, 'sgd-rer'), linsysMean(r, 'ols')),
+    expect: { atMost: 2.0 },
+    toleranceWhy:
+      'The tail average covers only the last half of the samples and the gaps drop 1/11 of them, so even a bias-free SGD-RER sits ~sqrt(2 x 1.1) = 1.48x above OLS; 2.0 leaves ~35% for the residual initial-condition bias at our horizon and for seed noise.',
+    profiles: ['quick', 'full'],
+  },
+  {
+    id: 'rer-forward-sgd-worse',
+    paper: LINSYS,
+    source: 'abstract',
+    statement: 'Forward SGD on the Markovian stream, same step size, ends with a larger error than SGD-RER',
+    paperValue: '"SGD ... unlikely to work since streaming points can be highly correlated" (qualitative)',
+    measures: 'mean over trials ||A_sgd - A*||_2 / mean ||A_sgdrer - A*||_2 at the largest T (both tail-averaged, same step 1/(8RB))',
+    metric: (r) => ratio(linsysMean(r, 'sgd'), linsysMean(r, 'sgd-rer')),
+    expect: { atLeast: 1.25 },
+    toleranceWhy:
+      'Both runs see the same trajectory (paired), so seed noise on the ratio is small; forward SGD keeps a bias of order step x mixing time that does not average out, and a 25% gap is the smallest difference we would call "worse" rather than noise.',
+    profiles: ['quick', 'full'],
+    knownNotReproduced: {
+      profiles: ['quick', 'full'],
+      reason:
+        'Measured 0.99 (quick, T=2.3e5) and 1.12 (full, T=9e5; seeds 1.19/1.10/1.06): at the small step 1/(8RB) the order bias of forward SGD is still below its variance at our horizons; the ratio grows with T (forward SGD pulls away only at the last two grid points), so the contrast needs a longer trajectory than we run.',
+    },
+  },
+  {
+    id: 'rer-sgd-rer-rate',
+    paper: LINSYS,
+    source: 'main theorem (error ~ sqrt(d / T) up to log factors)',
+    statement: 'SGD-RER error decays like T^(-1/2) over the last doublings of the horizon',
+    paperValue: 'slope -0.5 in log-log (theorem rate)',
+    measures: 'least-squares slope of log(mean ||A_sgdrer - A*||_2) vs log T over the last 3 grid points',
+    metric: (r) => logLogSlope(r, 'sgd-rer', 3),
+    expect: { atLeast: -1.2, atMost: -0.35 },
+    toleranceWhy:
+      'Decaying bias from A_0 = 0 can steepen the slope below -0.5 before the variance term dominates, and 3 points over 4x in T give a noisy slope; [-1.2, -0.35] still separates a T^(-1/2) decay from a plateau (slope ~0).',
+    profiles: ['quick', 'full'],
+  },
+  {
+    id: 'rer-sgd-large-step-plateaus',
+    paper: LINSYS,
+    source: 'abstract',
+    statement: 'Forward SGD at the usual constant step 1/(2R) stays far above OLS on the Markovian stream',
+    paperValue: '"SGD ... unlikely to work" (qualitative)',
+    measures: 'mean over trials ||A_sgd(1/(2R)) - A*||_2 / mean ||A_ols - A*||_2 at the largest T',
+    metric: (r) => ratio(linsysMean(r, 'sgd-large'), linsysMean(r, 'ols')),
+    expect: { atLeast: 3 },
+    toleranceWhy:
+      'A constant-step SGD keeps a noise floor of order step x tr(Sigma) that tail averaging cannot remove on correlated data, while OLS keeps decreasing; 3x is well beyond the ~1.5x any averaged estimator pays for its window.',
+    profiles: ['quick', 'full'],
+  },
+  {
+    id: 'rer-qrex-beats-uniform-er',
+    paper: QREX,
+    source: 'abstract',
+    statement: 'Q-Rex (online target + reverse replay) ends with a smaller sup-norm Q error than the same learner with uniform replay',
+    paperValue: 'Q-Rex "efficiently finds the optimal policy for linear MDPs" where Q-learning with linear approximation can fail (qualitative; no experimental number)',
+    measures: 'mean over trials max|Q_qrex - Q*| / mean max|Q_uniform - Q*| at the last evaluation',
+    metric: (r) => ratio(qMean(r, 'q-rex', 'qError'), qMean(r, 'uniform-er', 'qError')),
+    expect: { atMost: 1.0 },
+    toleranceWhy: 'A direction-only claim: the paper gives no number to compare against, so we only check which learner is ahead after the same samples.',
+    profiles: ['quick', 'full'],
+  },
+  {
+    id: 'rer-qrex-near-optimal-policy',
+    paper: QREX,
+    source: 'abstract',
+    statement: 'Acting greedily on the Q-Rex estimate is near-optimal at the end of the run',
+    paperValue: '"efficiently finds the optimal policy" (qualitative)',
+    measures: 'mean over trials of max_s (V*(s) - V^greedy(s)) / max|Q*| at the last evaluation',
+    metric: (r) => qMean(r, 'q-rex', 'valueGapRel'),
+    expect: { atMost: 0.05 },
+    toleranceWhy: 'A 5% value loss relative to the scale of Q* is what we would still call "finds the optimal policy" with a constant step size and a finite sample.',
+    profiles: ['quick', 'full'],
+  },
+];
