@@ -96,7 +96,7 @@ export function renderReportMarkdown(sections: ReportSection[]): string {
       `Reproduce: \`${s.run.command}\``,
       '',
     );
-    for (const c of s.claims) lines.push(`- **${c.id}** measures ${c.measures}; tolerance ${c.tolerance} because ${c.toleranceWhy}`);
+    for (const c of s.claims) lines.push(`- **${c.id}** measures ${c.measures}; tolerance ${c.tolerance}. Why this tolerance: ${c.toleranceWhy}`);
     if (s.figures.length) {
       lines.push('', 'Figures:', '');
       for (const f of s.figures) {

@@ -53,6 +53,16 @@ test('smoke run on cpu: same seed twice gives identical results, no leaked tenso
   assert.ok(mean(smoke.gridPoints - 1) < mean(0));
 });
 
+test('smoke run on wasm: same seed twice gives identical results, no leaked tensors', async () => {
+  await selectBackend('wasm');
+  const before = tf.memory().numTensors;
+  const a = await runOn('wasm');
+  const b = await runOn('wasm');
+  assert.equal(tf.memory().numTensors, before);
+  assert.deepEqual(a, b);
+  await selectBackend('cpu');
+});
+
 test('cpu and wasm agree on the smoke run (relative 1e-3 on every error)', async () => {
   const cpu = await runOn('cpu');
   const wasm = await runOn('wasm');
