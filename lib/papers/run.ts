@@ -216,22 +216,9 @@ export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>,
   }));
   writeJsonAtomic(path.join(dir, 'figures', 'figures.json'), figures.map((f) => ({ ...f, provenance: figureProvenance(plan, backend) })));
 
-  const git = gitInfo();
   const starts = jobs.map((j) => j.startedAt).sort();
   const ends = jobs.map((j) => j.endedAt).sort();
-  writeJsonAtomic(path.join(dir, 'run.json'), {
-    paper: paper.id,
-    title: paper.title,
-    references: paper.references,
-    profile: plan.profile,
-    seeds: plan.seeds,
-    config: plan.config,
-    configHash: plan.planHash,
-    command: plan.command,
-    git,
-    packages: packageVersions(),
-    backend,
-    machine: machineInfo(),
+  writeRunJson(paper, plan, dir, backend, {
     startedAt: starts[0],
     endedAt: ends[ends.length - 1],
     wallSeconds: jobs.reduce((a, j) => a + j.wallSeconds, 0),
@@ -240,13 +227,8 @@ export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>,
   return { paper: paper.id, title: paper.title, profile: plan.profile, claims, figures, dir };
 }
 
-/** A paper that cannot run here (e.g. optional dataset not installed): every claim is not-run with the reason. */
-export function writeUnavailable<C extends object, R>(paper: PaperDefinition<C, R>, plan: PaperPlan, out: string, reason: string, backend: BackendInfo): PaperSummary {
-  const dir = paperDir(out, paper.id, plan.profile);
-  const claims: ClaimRecord[] = evaluateClaims(paper.claims, [], plan.profile).map((c) => ({ ...c, verdict: 'not-run', reason, expected: true, measured: null }));
-  writeJsonAtomic(path.join(dir, 'claims.json'), claims);
-  writeJsonAtomic(path.join(dir, 'figures', 'figures.json'), []);
-  const now = new Date().toISOString();
+/** run.json: the provenance of one paper run (DESIGN §4) plus what varies (times, jobs). */
+function writeRunJson(paper: { id: string; title: string; references: string[] }, plan: PaperPlan, dir: string, backend: BackendInfo, extra: Record<string, unknown>): void {
   writeJsonAtomic(path.join(dir, 'run.json'), {
     paper: paper.id,
     title: paper.title,
@@ -260,12 +242,18 @@ export function writeUnavailable<C extends object, R>(paper: PaperDefinition<C, 
     packages: packageVersions(),
     backend,
     machine: machineInfo(),
-    startedAt: now,
-    endedAt: now,
-    wallSeconds: 0,
-    unavailable: reason,
-    jobs: [],
+    ...extra,
   });
+}
+
+/** A paper that cannot run here (e.g. optional dataset not installed): every claim is not-run with the reason. */
+export function writeUnavailable<C extends object, R>(paper: PaperDefinition<C, R>, plan: PaperPlan, out: string, reason: string, backend: BackendInfo): PaperSummary {
+  const dir = paperDir(out, paper.id, plan.profile);
+  const claims: ClaimRecord[] = evaluateClaims(paper.claims, [], plan.profile).map((c) => ({ ...c, verdict: 'not-run', reason, expected: true, measured: null }));
+  writeJsonAtomic(path.join(dir, 'claims.json'), claims);
+  writeJsonAtomic(path.join(dir, 'figures', 'figures.json'), []);
+  const now = new Date().toISOString();
+  writeRunJson(paper, plan, dir, backend, { startedAt: now, endedAt: now, wallSeconds: 0, unavailable: reason, jobs: [] });
   return { paper: paper.id, title: paper.title, profile: plan.profile, claims, figures: [], dir };
 }
 
