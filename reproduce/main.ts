@@ -28,6 +28,8 @@ interface Selected {
   paper: AnyPaper;
   config: object;
   seeds: number[];
+  /** Why this paper cannot run here (its claims report not-run), or undefined. */
+  unavailable: string | undefined;
 }
 
 /** Applies --set: 'paper.key=value' to that paper, 'key=value' to every selected paper. */
@@ -136,11 +138,10 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 
 async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonly AnyPaper[], err: (t: string) => void, out: (t: string) => void): Promise<PaperSummary[]> {
   // 1. Everything that can be checked without side effects.
-  const selected: Selected[] = selectedPapers.map((paper) => ({
-    paper,
-    config: configFor(paper, opts, papers),
-    seeds: opts.seeds ?? paper.defaultSeeds[opts.profile],
-  }));
+  const selected: Selected[] = selectedPapers.map((paper) => {
+    const config = configFor(paper, opts, papers);
+    return { paper, config, seeds: opts.seeds ?? paper.defaultSeeds[opts.profile], unavailable: paper.unavailable?.(config) };
+  });
   for (const s of selected) s.paper.checkData?.(s.config);
   // 2. The backend (fails with exit 2 if a forced one cannot load).
   const backend = await selectBackend(opts.backend, opts.quiet ? () => {} : (l) => err(l + '\n'));
@@ -163,8 +164,7 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
   let done = 0;
   for (const { s, seed } of mine) {
     const plan = plans.get(s.paper.id)!;
-    const why = s.paper.unavailable?.(s.config);
-    if (why) continue;
+    if (s.unavailable) continue;
     if (!opts.quiet) err(`[reproduce] job ${done + 1}/${mine.length}: ${s.paper.id} seed ${seed} (${opts.profile}, ${backend.name})\n`);
     await runJob(s.paper, plan, seed, backend, { out: outDir, force: opts.force, quiet: opts.quiet, log: (l) => err(l + '\n') });
     done++;
@@ -179,7 +179,6 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
   }
   return selected.map((s) => {
     const plan = plans.get(s.paper.id)!;
-    const why = s.paper.unavailable?.(s.config);
-    return why ? writeUnavailable(s.paper, plan, outDir, why, backend) : finalizePaper(s.paper, plan, outDir);
+    return s.unavailable ? writeUnavailable(s.paper, plan, outDir, s.unavailable, backend) : finalizePaper(s.paper, plan, outDir);
   });
 }

@@ -21,7 +21,7 @@ import { RunRng } from '../core/rng';
 import { readJsonIfValid, writeFileAtomic, writeJsonAtomic } from '../core/atomic-fs';
 import { evaluateClaims, type ClaimRecord } from '../report/claims';
 import { exportFigures, renderFigures, type RenderedFigure } from '../report/figures';
-import type { PaperDefinition, ProfileName, RunContext, SeedResult } from './types';
+import type { Claim, PaperDefinition, ProfileName, RunContext, SeedResult } from './types';
 
 export interface PaperPlan {
   paper: string;
@@ -246,10 +246,15 @@ function writeRunJson(paper: { id: string; title: string; references: string[] }
   });
 }
 
+/** Every claim of a paper that cannot run here, as not-run with the reason. */
+function notRunClaims<R>(claims: Claim<R>[], profile: ProfileName, reason: string): ClaimRecord[] {
+  return evaluateClaims(claims, [], profile).map((c) => ({ ...c, verdict: 'not-run', reason, expected: true, measured: null }));
+}
+
 /** A paper that cannot run here (e.g. optional dataset not installed): every claim is not-run with the reason. */
 export function writeUnavailable<C extends object, R>(paper: PaperDefinition<C, R>, plan: PaperPlan, out: string, reason: string, backend: BackendInfo): PaperSummary {
   const dir = paperDir(out, paper.id, plan.profile);
-  const claims: ClaimRecord[] = evaluateClaims(paper.claims, [], plan.profile).map((c) => ({ ...c, verdict: 'not-run', reason, expected: true, measured: null }));
+  const claims = notRunClaims(paper.claims, plan.profile, reason);
   writeJsonAtomic(path.join(dir, 'claims.json'), claims);
   writeJsonAtomic(path.join(dir, 'figures', 'figures.json'), []);
   const now = new Date().toISOString();
@@ -279,8 +284,7 @@ export async function runPaperInMemory<C extends object, R>(
   const plan = makePlan(paper, opts.profile, config, seeds, opts.backend, `npm run reproduce -- --only ${paper.id} --profile ${opts.profile} --seeds ${seeds.join(',')} --backend ${opts.backend.name}`);
   const why = paper.unavailable?.(config);
   if (why) {
-    const claims = evaluateClaims(paper.claims, [], opts.profile).map((c) => ({ ...c, verdict: 'not-run' as const, reason: why, expected: true }));
-    return { plan, backend: opts.backend, results: [], claims, figures: [] };
+    return { plan, backend: opts.backend, results: [], claims: notRunClaims(paper.claims, opts.profile, why), figures: [] };
   }
   const results: SeedResult<R>[] = [];
   for (const seed of seeds) {
