@@ -75,8 +75,7 @@ let nextVariableId = 0;
 /** [..., in] x [in, out] (+ b) -> [..., out]. */
 export function applyDense(x: tf.Tensor, d: Dense): tf.Tensor {
   return tf.tidy(() => {
-    const inDim = d.w.shape[0];
-    const outDim = d.w.shape[1];
+    const [inDim, outDim] = d.w.shape as [number, number];
     const lead = x.shape.slice(0, -1);
     let y = tf.matMul(x.reshape([-1, inDim]), d.w);
     if (d.b) y = y.add(d.b);
