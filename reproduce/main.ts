@@ -108,6 +108,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
       out(USAGE + '\n');
       return 0;
     }
+    if (opts.data) process.env.REPRO_DATA = opts.data;
     if (opts.command === 'doctor') return await runDoctor(out);
     const selectedPapers = opts.only ? opts.only.map((id) => getPaper(id, papers)) : [...papers];
     if (opts.list) {

@@ -141,7 +141,10 @@ async function loadWebgpu(auto: boolean): Promise<string> {
   const req = optionalRequire();
   let gpu: GpuLike;
   try {
-    const { create, globals } = req('webgpu') as { create: (flags: string[]) => GpuLike; globals: object };
+    // A bundle has no node_modules: REPRO_DAWN_NODE points at the dawn.node beside it.
+    const dawn = process.env.REPRO_DAWN_NODE;
+    if (dawn && !fs.existsSync(dawn)) throw new Error(`REPRO_DAWN_NODE=${dawn} does not exist (copy node_modules/webgpu/dist/linux-x64/dawn.node there)`);
+    const { create, globals } = req(dawn ?? 'webgpu') as { create: (flags: string[]) => GpuLike; globals: object };
     Object.assign(globalThis, globals);
     gpu = create([]);
   } catch (err) {
@@ -156,7 +159,8 @@ async function loadWebgpu(auto: boolean): Promise<string> {
   // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is loaded.
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   try {
-    req('@tensorflow/tfjs-backend-webgpu');
+    // A literal import() so that esbuild inlines it into the bundle (lazily: it must run after navigator.gpu is set).
+    await import('@tensorflow/tfjs-backend-webgpu');
   } catch (err) {
     throw new Unavailable(`@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(err)}`);
   }
@@ -181,7 +185,8 @@ function vulkanLoaderPresent(): boolean {
 // --- wasm --------------------------------------------------------------------------
 
 async function loadWasm(): Promise<string> {
-  const dist = path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
+  // REPRO_WASM_DIR: where the bundle unpacked the .wasm binaries it carries.
+  const dist = process.env.REPRO_WASM_DIR ?? path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist');
   if (fs.existsSync(path.join(dist, 'tfjs-backend-wasm-simd.wasm'))) {
     // Explicit path, so a bundle that moved the JS still finds the binaries.
     try {

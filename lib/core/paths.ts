@@ -35,6 +35,15 @@ export function packageDir(name: string): string {
   return path.join(repoRoot(), 'node_modules', ...name.split('/'));
 }
 
+/**
+ * Where a dataset's source files are read from when they do not come from their npm or
+ * Debian package: REPRO_DATA/<dataset> (set by `--data DIR`, or by the bundle when a
+ * data/ folder sits beside it). Undefined means "the package's own folder".
+ */
+export function dataSourceDir(dataset: string): string | undefined {
+  return process.env.REPRO_DATA ? path.join(path.resolve(process.env.REPRO_DATA), dataset) : undefined;
+}
+
 /** Where datasets' compact caches live (git-ignored). REPRO_DATA_DIR overrides. */
 export function dataCacheDir(): string {
   return process.env.REPRO_DATA_DIR ? path.resolve(process.env.REPRO_DATA_DIR) : path.join(repoRoot(), 'data', 'cache');

@@ -43,6 +43,8 @@ export const TRACKED_PACKAGES = [
 ] as const;
 
 export function packageVersions(names: readonly string[] = TRACKED_PACKAGES): Record<string, string | null> {
+  // A bundle has no node_modules: the versions it was built from are stamped in.
+  if (process.env.REPRO_PACKAGE_VERSIONS) return JSON.parse(process.env.REPRO_PACKAGE_VERSIONS) as Record<string, string | null>;
   const out: Record<string, string | null> = {};
   for (const name of names) {
     try {

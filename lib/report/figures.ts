@@ -146,7 +146,8 @@ function runRenderer(jobs: { name: string; spec: VegaLiteSpec }[]): RawFigure[] 
       maxBuffer: 1 << 30,
       stdio: ['pipe', 'pipe', 'pipe'],
       // Dates in specs format the same on every machine.
-      env: { ...process.env, TZ: 'UTC' },
+      // REPRO_RENDER_CHILD tells a bundle (which is its own renderer) to render, not to run the CLI.
+      env: { ...process.env, TZ: 'UTC', REPRO_RENDER_CHILD: '1' },
     });
   } catch (e) {
     const err = e as { status?: number | null; stderr?: string; message: string };

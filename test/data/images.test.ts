@@ -169,3 +169,20 @@ test('IDX fixtures: a sourceDir of small valid files with wrong content is refus
   for (const f of MNIST_FILES.slice(1)) fs.writeFileSync(path.join(dir, f), encodeIdx([1], new Uint8Array(1)));
   assert.throws(() => loadMnist({ sourceDir: dir, cacheDir }), (e: unknown) => e instanceof DataError && e.message.includes('train-labels-idx1-ubyte') && e.message.includes('sha256'));
 });
+
+test('REPRO_DATA (--data DIR) redirects MNIST to DIR/mnist; a missing folder is a DataError naming the file', () => {
+  const root = tmp('images-test-data-');
+  fs.mkdirSync(path.join(root, 'mnist'));
+  for (const f of MNIST_FILES) fs.symlinkSync(path.join(mnistDir, f), path.join(root, 'mnist', f));
+  const saved = process.env.REPRO_DATA;
+  try {
+    process.env.REPRO_DATA = root;
+    const d = loadMnist({ cacheDir: tmp('images-test-data-cache-') });
+    assert.equal(d.train.count, 60000);
+    process.env.REPRO_DATA = tmp('images-test-empty-');
+    assert.throws(() => loadMnist({ cacheDir: tmp('images-test-data-cache2-') }), (e: unknown) => e instanceof DataError && /mnist[/\\]train-images-idx3-ubyte/.test((e as Error).message));
+  } finally {
+    if (saved === undefined) delete process.env.REPRO_DATA;
+    else process.env.REPRO_DATA = saved;
+  }
+});
