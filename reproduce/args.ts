@@ -118,7 +118,7 @@ export function parseCli(argv: string[]): CliOptions {
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
     list: values.list,
     json: values.json,
-    quiet: values.quiet,
+    quiet: values.quiet || values.json, // --json: stdout is for the JSON, stderr stays quiet
     help: values.help,
   };
 }
