@@ -4,13 +4,14 @@
  */
 import { listChoices, UsageError } from '../core/errors';
 import { rer } from './rer';
+import { expertChoice } from './expert-choice';
 import type { PaperDefinition } from './types';
 
 // Each paper has its own config and result types; the registry only needs the common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPaper = PaperDefinition<any, any>;
 
-export const PAPERS: readonly AnyPaper[] = [rer];
+export const PAPERS: readonly AnyPaper[] = [rer, expertChoice];
 
 export function paperIds(papers: readonly AnyPaper[] = PAPERS): string[] {
   return papers.map((p) => p.id);
