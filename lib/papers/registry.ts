@@ -4,6 +4,7 @@
  */
 import { listChoices, UsageError } from '../core/errors';
 import { rer } from './rer';
+import { flash } from './flash';
 import { expertChoice } from './expert-choice';
 import type { PaperDefinition } from './types';
 
@@ -11,7 +12,7 @@ import type { PaperDefinition } from './types';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPaper = PaperDefinition<any, any>;
 
-export const PAPERS: readonly AnyPaper[] = [rer, expertChoice];
+export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice];
 
 export function paperIds(papers: readonly AnyPaper[] = PAPERS): string[] {
   return papers.map((p) => p.id);
