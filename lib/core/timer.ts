@@ -34,11 +34,21 @@ function isTensor(v: unknown): v is tfTypes.Tensor {
   return typeof v === 'object' && v !== null && typeof (v as tfTypes.Tensor).dataId === 'object' && typeof (v as tfTypes.Tensor).data === 'function';
 }
 
-/** Median of repeated timings of an async step, after warm-up runs. */
+/**
+ * Median of repeated timings of an async step, after warm-up runs. Tensors the step
+ * returns are disposed once timed (a timed trainStep must not leak its loss).
+ */
 export async function medianMs(step: () => unknown, repeats: number, warmup = 1): Promise<number> {
-  for (let i = 0; i < warmup; i++) await timeAsync(step);
+  const timed = async () => {
+    const { value, ms } = await timeAsync(step);
+    const tensors: tfTypes.Tensor[] = [];
+    collectTensors(value, tensors, 0);
+    for (const t of tensors) if (!t.isDisposed) t.dispose();
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) await timed();
   const times: number[] = [];
-  for (let i = 0; i < repeats; i++) times.push((await timeAsync(step)).ms);
+  for (let i = 0; i < repeats; i++) times.push(await timed());
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)];
 }

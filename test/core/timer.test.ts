@@ -21,3 +21,13 @@ test('medianMs runs warm-up + repeats', async () => {
   assert.equal(calls, 7);
   assert.ok(ms >= 0);
 });
+
+test('medianMs disposes the tensors its step returns (a timed training step leaks nothing)', async () => {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend('cpu');
+  const x = tf.ones([4, 4]);
+  const before = tf.memory().numTensors;
+  await medianMs(() => ({ y: x.add(1), parts: [x.mul(2)] }), 3, 1);
+  assert.equal(tf.memory().numTensors, before);
+  x.dispose();
+});
