@@ -12,10 +12,11 @@ import { formatDuration } from '../lib/core/progress';
 import { formatMeasured, isUnexpectedFailure, type ClaimRecord } from '../lib/report/claims';
 import { writeReport } from '../lib/report/report-md';
 import { PAPERS, getPaper, type AnyPaper } from '../lib/papers/registry';
-import { finalizePaper, makePlan, paperDir, readPlan, runJob, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/papers/run';
+import { finalizePaper, makePlan, paperDir, readJob, readPlan, runJob, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/papers/run';
 import { PROFILES } from '../lib/papers/types';
 import { parseCli, USAGE, type CliOptions } from './args';
 import { runDoctor } from './doctor';
+import { shellQuote } from './shell';
 import * as fs from 'node:fs';
 
 export interface MainIO {
@@ -32,8 +33,8 @@ interface Selected {
   unavailable: string | undefined;
 }
 
-/** Applies --set: 'paper.key=value' to that paper, 'key=value' to every selected paper. */
-function configFor(paper: AnyPaper, opts: CliOptions, papers: readonly AnyPaper[]): object {
+/** Applies --set: 'paper.key=value' to that paper, 'key=value' to every selected paper. (Also used by `npm run slurm` to validate before submitting.) */
+export function configFor(paper: AnyPaper, opts: CliOptions, papers: readonly AnyPaper[]): object {
   const mine: string[] = [];
   for (const set of opts.sets) {
     const key = set.split('=')[0];
@@ -52,7 +53,7 @@ function commandLine(opts: CliOptions, paper: AnyPaper, seeds: number[], backend
   const parts = ['npm run reproduce --', `--only ${paper.id}`, `--profile ${opts.profile}`, `--seeds ${seeds.join(',')}`, `--backend ${backend.name}`];
   for (const s of opts.sets) {
     const key = s.split('=')[0];
-    if (!key.includes('.') || key.startsWith(paper.id + '.')) parts.push(`--set ${s}`);
+    if (!key.includes('.') || key.startsWith(paper.id + '.')) parts.push(`--set ${shellQuote(s)}`);
   }
   return parts.join(' ');
 }
@@ -83,18 +84,31 @@ function exitCodeFor(claims: ClaimRecord[]): number {
 async function merge(opts: CliOptions, papers: readonly AnyPaper[], err: (t: string) => void): Promise<PaperSummary[]> {
   const out = path.resolve(opts.out);
   if (!fs.existsSync(out)) throw new UsageError(`nothing to merge: --out ${opts.out} does not exist`);
-  const summaries: PaperSummary[] = [];
+  // Every shard has finished by now, so a temp file left here is a killed writer's.
+  removeStaleTempFiles(out);
+  const found: { paper: AnyPaper; plan: PaperPlan; why: string | undefined }[] = [];
   for (const paper of papers) {
     for (const profile of PROFILES) {
       const plan = readPlan(paperDir(out, paper.id, profile));
-      if (!plan) continue;
-      err(`[merge] ${paper.id} (${profile}): seeds ${plan.seeds.join(',')}\n`);
-      const why = paper.unavailable?.(plan.config);
-      const backend = { name: plan.backend, device: 'see shards', skipped: [] } as BackendInfo;
-      summaries.push(why ? writeUnavailable(paper, plan, out, why, backend) : finalizePaper(paper, plan, out));
+      if (plan) found.push({ paper, plan, why: paper.unavailable?.(plan.config) });
     }
   }
-  if (summaries.length === 0) throw new UsageError(`nothing to merge: no plan.json under ${opts.out} (run with --shard i/n first)`);
+  if (found.length === 0) throw new UsageError(`nothing to merge: no plan.json under ${opts.out} (run with --shard i/n first)`);
+  // Refuse before writing anything, naming every missing (paper, seed) job at once.
+  const missing = found.flatMap(({ paper, plan, why }) => {
+    if (why) return [];
+    const seeds = plan.seeds.filter((seed) => !readJob(paperDir(out, paper.id, plan.profile), plan, seed));
+    return seeds.length ? [`${paper.id} (${plan.profile}) seed(s) ${seeds.join(',')}`] : [];
+  });
+  if (missing.length > 0) {
+    throw new UsageError(`no completed result for ${missing.join('; ')} in ${opts.out}: a shard failed or did not run; re-run the missing shard(s) (same options + --shard i/n), then merge`);
+  }
+  const summaries: PaperSummary[] = [];
+  for (const { paper, plan, why } of found) {
+    err(`[merge] ${paper.id} (${plan.profile}): seeds ${plan.seeds.join(',')}\n`);
+    const backend = { name: plan.backend, device: 'see shards', skipped: [] } as BackendInfo;
+    summaries.push(why ? writeUnavailable(paper, plan, out, why, backend) : finalizePaper(paper, plan, out));
+  }
   return summaries;
 }
 
@@ -150,7 +164,9 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
   const outDir = path.resolve(opts.out);
   const problem = assertWritableDir(outDir);
   if (problem) throw new UsageError(`cannot write --out '${opts.out}' (${problem}); choose a writable directory`);
-  removeStaleTempFiles(outDir);
+  // Shards of one array share --out and start together: one shard's cleanup would delete
+  // another's in-flight temp file. Shards leave cleanup to `merge`.
+  if (!opts.shard) removeStaleTempFiles(outDir);
 
   // Jobs in a fixed order; shard i takes every n-th (round robin balances papers).
   const jobs = selected.flatMap((s) => s.seeds.map((seed) => ({ s, seed })));

@@ -17,6 +17,7 @@ import { applyOverrides, configHash } from '../core/config';
 import { UsageError } from '../core/errors';
 import { Progress } from '../core/progress';
 import { gitInfo, machineInfo, packageVersions } from '../core/provenance';
+import { PACKAGE_NAME, repoRoot } from '../core/paths';
 import { RunRng } from '../core/rng';
 import { readJsonIfValid, writeFileAtomic, writeJsonAtomic } from '../core/atomic-fs';
 import { evaluateClaims, type ClaimRecord } from '../report/claims';
@@ -159,10 +160,18 @@ export interface PaperSummary {
   dir: string;
 }
 
-/** Provenance stamped on every figure of a paper run. */
+/** The suite's version (package.json), for citing a figure; null where there is no package.json (a bundle). */
+function suiteVersion(): string | null {
+  const pkg = readJsonIfValid<{ name?: string; version?: string }>(path.join(repoRoot(), 'package.json'));
+  return pkg?.name === PACKAGE_NAME && typeof pkg.version === 'string' ? pkg.version : null;
+}
+
+/** Provenance stamped on every figure of a paper run: enough to cite it and to regenerate it (`npm run cite`). */
 export function figureProvenance(plan: PaperPlan, backend: BackendInfo): Record<string, unknown> {
   const git = gitInfo();
   return {
+    suite: PACKAGE_NAME,
+    version: suiteVersion(),
     paper: plan.paper,
     profile: plan.profile,
     seeds: plan.seeds,
@@ -198,7 +207,9 @@ export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>,
   if (missing.length > 0) {
     throw new UsageError(`no completed result for ${paper.id} (${plan.profile}) seed(s) ${missing.join(',')} in ${dir}: run the missing shard(s) first`);
   }
-  const backend = jobs[0].backend;
+  // Shards may run on different machines: name every device that computed a seed.
+  const devices = [...new Set(jobs.map((j) => j.backend.device))];
+  const backend: BackendInfo = { ...jobs[0].backend, device: devices.join('; ') };
   const results: SeedResult<R>[] = jobs.map((j) => ({ seed: j.seed, result: j.result }));
   const claims = evaluateClaims(paper.claims, results, plan.profile);
   writeJsonAtomic(path.join(dir, 'claims.json'), claims);

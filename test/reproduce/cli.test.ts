@@ -153,7 +153,7 @@ test('the real entry point: --list names papers and claims; unknown paper exits 
   assert.match(list.stdout, /claim fake-value/);
   const bad = spawnSync(process.execPath, tsxCli(['--only', 'flashy']), { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /^reproduce: unknown paper 'flashy'; valid papers: rer or fake\n$/);
+  assert.match(bad.stderr, /^reproduce: unknown paper 'flashy'; valid papers: rer, [a-z, -]+ or fake\n$/);
 });
 
 test('kill -9 in the middle of a run, then rerun: completes with no corrupt or temp file', async () => {
