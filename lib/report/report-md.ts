@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfValid, writeFileAtomic } from '../core/atomic-fs';
 import { formatMeasured, type ClaimRecord } from './claims';
+import { writeReportHtml } from './report-html';
 
 interface FigureIndexEntry {
   name: string;
@@ -108,9 +109,11 @@ export function renderReportMarkdown(sections: ReportSection[]): string {
   return lines.join('\n') + '\n';
 }
 
-export function writeReport(out: string): { path: string; sections: ReportSection[] } {
+/** Writes <out>/REPORT.md and, beside it, report.html (+ plotly.js) from the same sections. */
+export function writeReport(out: string): { path: string; html: string; sections: ReportSection[] } {
   const sections = collectSections(out);
   const file = path.join(out, 'REPORT.md');
   writeFileAtomic(file, renderReportMarkdown(sections));
-  return { path: file, sections };
+  const html = writeReportHtml(out, sections);
+  return { path: file, html: html.path, sections };
 }

@@ -1,0 +1,172 @@
+/**
+ * Drives one notebook in the classic Jupyter Notebook UI (6.4) the way a user does:
+ * open it (which starts a fresh kernel), Cell > Run All, wait until every code cell
+ * has answered and the kernel is idle, then read what the page shows.
+ *
+ * Failure detection: tslab's error replies carry no message (it writes the error to
+ * stderr) and, after an error, it drops requests for ~200 ms, so later queued cells may
+ * never answer. We therefore record each cell's execute_reply status in the page and
+ * stop waiting once a cell has failed and the kernel has been idle for a while.
+ */
+import type { Page } from 'playwright-core';
+import { sleep, waitFor } from './wait-for';
+
+export interface CellReport {
+  /** 1-based position among all cells. */
+  index: number;
+  source: string;
+  /** execute_reply status: ok / error / aborted; null when no reply came. */
+  status: string | null;
+  stderr: string;
+  errorText: string;
+  svgCount: number;
+}
+
+export interface NotebookRunReport {
+  kernelName: string;
+  cells: CellReport[];
+  /** Cells that errored, were aborted or never answered. */
+  failed: CellReport[];
+  /** Output areas rendered as errors (output_error). */
+  errorOutputs: number;
+  /** SVG figures shown: per <svg> in an image/svg+xml output, its size and vega mark groups. */
+  figures: { width: number; height: number; marks: number }[];
+  /** Rows of every claims table (table.claims-table) in the outputs. */
+  claimsTableRows: number;
+  seconds: number;
+}
+
+export interface RunNotebookOptions {
+  kernelName: string;
+  /** For kernel start and Run All together. */
+  timeoutMs: number;
+  /** After a failed cell: how long the kernel must stay idle before we stop waiting. */
+  settleMs?: number;
+}
+
+declare const Jupyter: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Opens `url` (a /notebooks/... URL) and waits for the notebook and its kernel. */
+export async function openNotebook(page: Page, url: string, opts: RunNotebookOptions): Promise<void> {
+  await page.goto(url, { waitUntil: 'load' });
+  await waitFor(
+    () =>
+      page.evaluate(() => {
+        const nb = typeof Jupyter !== 'undefined' ? Jupyter.notebook : undefined;
+        const k = nb && nb.kernel;
+        // info_reply is filled when the kernel answered kernel_info: it is ready.
+        return nb && nb._fully_loaded && k && k.is_connected() && Object.keys(k.info_reply || {}).length ? true : undefined;
+      }),
+    { timeoutMs: opts.timeoutMs, intervalMs: 250, what: 'the notebook to load and its kernel to be ready' },
+  );
+  const name = await page.evaluate(() => Jupyter.notebook.kernel.name as string);
+  if (name !== opts.kernelName) throw new Error(`the notebook runs kernel '${name}', expected '${opts.kernelName}' (check its metadata.kernelspec.name)`);
+}
+
+/** Cell > Run All through the menus, then waits for every code cell's reply and an idle kernel. */
+export async function runAllAndWait(page: Page, opts: RunNotebookOptions): Promise<NotebookRunReport> {
+  const t0 = Date.now();
+  await page.evaluate(() => {
+    const w = window as unknown as { __reproReplies: Record<number, string> };
+    w.__reproReplies = {};
+    Jupyter.notebook.get_cells().forEach((cell: any, i: number) => {
+      if (cell.cell_type !== 'code') return;
+      const orig = cell._handle_execute_reply;
+      // get_callbacks() binds this property at execute time, so wrapping the instance works.
+      cell._handle_execute_reply = function (msg: any) {
+        w.__reproReplies[i] = msg.content.status;
+        return orig.call(this, msg);
+      };
+    });
+  });
+  await page.click('#celllink');
+  await page.click('#run_all_cells');
+  const settleMs = opts.settleMs ?? 3000;
+  let idleSince: number | undefined;
+  await waitFor(
+    async () => {
+      const s = await page.evaluate(() => {
+        const replies = (window as unknown as { __reproReplies: Record<number, string> }).__reproReplies;
+        const cells = Jupyter.notebook.get_cells();
+        const pending = cells.filter((c: any, i: number) => c.cell_type === 'code' && c.get_text().trim() && replies[i] === undefined).length;
+        const failed = Object.values(replies).some((st) => st !== 'ok');
+        const icon = document.getElementById('kernel_indicator_icon');
+        const idle = !!icon && icon.classList.contains('kernel_idle_icon');
+        return { pending, failed, idle };
+      });
+      if (s.pending === 0 && s.idle) return true;
+      if (s.failed && s.idle) {
+        idleSince = idleSince ?? Date.now();
+        if (Date.now() - idleSince >= settleMs) return true;
+      } else idleSince = undefined;
+      return undefined;
+    },
+    { timeoutMs: opts.timeoutMs, intervalMs: 300, what: 'Run All to finish (every code cell answered, kernel idle)' },
+  );
+  await sleep(200); // the last outputs render right after the reply
+  return { ...(await readNotebook(page, opts.kernelName)), seconds: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * In-page code as a string: tsx/esbuild would wrap named inner functions of a
+ * page.evaluate callback in a `__name` helper that does not exist in the page.
+ */
+const READ_NOTEBOOK_JS = `(() => {
+  const replies = window.__reproReplies || {};
+  const texts = (el, sel) => Array.from(el.querySelectorAll(sel)).map((e) => e.innerText).join('\\n');
+  const cells = [];
+  Jupyter.notebook.get_cells().forEach((c, i) => {
+    if (c.cell_type !== 'code' || !c.get_text().trim()) return;
+    const el = c.element[0];
+    cells.push({
+      index: i + 1,
+      source: c.get_text(),
+      status: replies[i] === undefined ? null : replies[i],
+      stderr: texts(el, '.output_stderr'),
+      errorText: texts(el, '.output_error'),
+      svgCount: el.querySelectorAll('.output_svg svg').length,
+    });
+  });
+  // The outermost <svg> of each image/svg+xml output (a nested one belongs to the same figure).
+  const svgs = Array.from(document.querySelectorAll('.output_area .output_svg svg')).filter((s) => !(s.parentElement && s.parentElement.closest('svg')));
+  const figures = svgs.map((svg) => {
+    const r = svg.getBoundingClientRect();
+    return { width: r.width, height: r.height, marks: svg.querySelectorAll('g[class^="mark-"], g[class*=" mark-"]').length };
+  });
+  return {
+    cells,
+    errorOutputs: document.querySelectorAll('.output_area .output_error').length,
+    figures,
+    claimsTableRows: document.querySelectorAll('.output_area table.claims-table tbody tr').length,
+  };
+})()`;
+
+async function readNotebook(page: Page, kernelName: string): Promise<Omit<NotebookRunReport, 'seconds'>> {
+  const raw = (await page.evaluate(READ_NOTEBOOK_JS)) as Omit<NotebookRunReport, 'seconds' | 'kernelName' | 'failed'>;
+  const failed = raw.cells.filter((c) => c.status !== 'ok');
+  return { kernelName, ...raw, failed };
+}
+
+/**
+ * A full-page PNG of the notebook. The classic UI scrolls inside #site, so a plain
+ * full-page screenshot would show one screen: let the page grow to its content first.
+ */
+export async function screenshotNotebook(page: Page, file: string): Promise<void> {
+  await page.addStyleTag({ content: 'html, body, #site { height: auto !important; overflow: visible !important; } #header { position: static !important; }' });
+  await sleep(100);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+/** Text for an assertion message: the failing cells' sources and what they printed; aborted cells in one line. */
+export function describeFailures(r: NotebookRunReport): string {
+  const aborted = r.failed.filter((c) => c.status === 'abort' || c.status === 'aborted');
+  const lines = r.failed
+    .filter((c) => !aborted.includes(c))
+    .map((c) => {
+      const src = c.source.split('\n').slice(0, 8).join('\n    | ');
+      const err = (c.stderr + '\n' + c.errorText).trim().split('\n').slice(0, 30).join('\n    ! ');
+      return `cell ${c.index}: status ${c.status ?? 'no reply'}\n    | ${src}\n    ! ${err || '(no output)'}`;
+    });
+  if (aborted.length) lines.push(`cells ${aborted.map((c) => c.index).join(', ')}: aborted by the kernel after the error`);
+  return lines.join('\n');
+}
