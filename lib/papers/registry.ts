@@ -7,13 +7,14 @@ import { rer } from './rer';
 import { flash } from './flash';
 import { expertChoice } from './expert-choice';
 import { calm } from './calm';
+import { distillation } from './distillation';
 import type { PaperDefinition } from './types';
 
 // Each paper has its own config and result types; the registry only needs the common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPaper = PaperDefinition<any, any>;
 
-export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm];
+export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, distillation];
 
 export function paperIds(papers: readonly AnyPaper[] = PAPERS): string[] {
   return papers.map((p) => p.id);

@@ -1,0 +1,163 @@
+/**
+ * The distillation gaps (survey 001, §Distillation).
+ *
+ * Papers:
+ * - Menon, Jayasumana, Rawat, Kim, Reddi, Kumar, "In defense of dual-encoders for neural
+ *   ranking", ICML 2022 — score distillation from a cross-encoder (CE) into a dual encoder (DE).
+ * - Kim, Rawat, Zaheer, Jayasumana, Sadhanala, Jitkrittum, Menon, Fergus, Kumar,
+ *   "EmbedDistill: A Geometric Knowledge Distillation for Information Retrieval", 2023,
+ *   https://arxiv.org/abs/2301.12005 — embedding matching, dual-pooling CE scorer,
+ *   asymmetric students that inherit the teacher's (frozen) document tower.
+ * - Harutyunyan, Rawat, Menon, Kim, Kumar, "Supervision Complexity and its Role in
+ *   Knowledge Distillation", ICLR 2023, https://arxiv.org/abs/2301.12245 — online
+ *   distillation from the teacher's training checkpoints.
+ * - Stanton, Izmailov, Kirichenko, Alemi, Wilson, "Does Knowledge Distillation Really
+ *   Work?", NeurIPS 2021, https://arxiv.org/abs/2106.05945 — fidelity vs accuracy.
+ *
+ * Experiment 1 (ranking gap): sentence -> next-sentence retrieval on the State of the
+ * Union addresses (train/test split by address). CE teacher, DE baseline, DE distilled
+ * by scores (softmax KL over candidates), DE distilled by scores + embedding matching,
+ * and a small-query-tower DE that inherits the distilled DE's document tower, frozen.
+ * Experiment 2 (capacity gap): MLP teachers of growing width and one narrow MLP student
+ * on MNIST (quick) / Fashion-MNIST (full, when installed); the student learns from
+ * labels, from the final teacher (offline) or from the teacher's per-epoch checkpoints
+ * (online).
+ *
+ * Cost on the 2-core CI machine, wasm backend (measured Nov 2026; see README.md):
+ * - smoke: ~7 s (tests and notebook CI run it);
+ * - quick: 1 seed, 236 s of CPU (ranking ~190 s, capacity ~45 s) — ~4 min on an idle machine;
+ * - full: 3 seeds, meant for one H100 via webgpu; not timed (no GPU was lent to this task),
+ *   far too slow for this CPU.
+ *
+ * Run:  npm run reproduce -- --only distillation --profile quick
+ * Override, e.g.: npm run reproduce -- --only distillation --profile quick --set ranking.epochs=3 --set capacity.teacherWidths=64,1024
+ */
+import type { QueryMode } from '../../data/ranking-pairs';
+import type { ProfileName } from '../types';
+
+export type ImageDatasetChoice = 'mnist' | 'fashion-mnist' | 'auto';
+
+export interface RankingConfig {
+  /** How a query is made from the text (lib/data/ranking-pairs.ts): 'keywords' or 'previous-sentence'. */
+  query: QueryMode;
+  keywordsFromPassage: number;
+  keywordsFromContext: number;
+  stopWords: number;
+  /** Words in the vocabulary (counted on the training addresses), including <pad> and <unk>. */
+  vocabSize: number;
+  queryLength: number;
+  passageLength: number;
+  minWords: number;
+  trainQueries: number;
+  testQueries: number;
+  /** Training candidates per query: 1 positive + hard (same address) + random (other addresses). */
+  trainHardNegatives: number;
+  trainRandomNegatives: number;
+  /** Evaluation candidate pool per query. */
+  evalHardNegatives: number;
+  evalRandomNegatives: number;
+  /** Teacher cross-encoder and the (same-size) dual-encoder towers. */
+  width: number;
+  depth: number;
+  heads: number;
+  ffnHidden: number;
+  embedDim: number;
+  /** The asymmetric student's query tower (its document tower is inherited, frozen). */
+  smallWidth: number;
+  smallDepth: number;
+  smallHeads: number;
+  smallFfnHidden: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Softmax temperature of score distillation. */
+  temperature: number;
+  /** Weight of the label loss next to the distillation loss in distilled students. */
+  labelWeight: number;
+  /** Weight of the embedding-matching loss (EmbedDistill). */
+  embedWeight: number;
+}
+
+export interface CapacityConfig {
+  /** 'auto' = Fashion-MNIST when installed, else MNIST. */
+  dataset: ImageDatasetChoice;
+  trainExamples: number;
+  testExamples: number;
+  /** Hidden widths of the teachers (two hidden layers each), smallest first. */
+  teacherWidths: number[];
+  /** Hidden width of the student (one hidden layer). */
+  studentWidth: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Distillation temperature (same for offline and online). */
+  temperature: number;
+}
+
+export interface DistillationConfig {
+  ranking: RankingConfig;
+  capacity: CapacityConfig;
+}
+
+const ranking: RankingConfig = {
+  query: 'keywords',
+  keywordsFromPassage: 3,
+  keywordsFromContext: 3,
+  stopWords: 50,
+  vocabSize: 1000,
+  queryLength: 8,
+  passageLength: 20,
+  minWords: 5,
+  trainQueries: 4096,
+  testQueries: 256,
+  trainHardNegatives: 2,
+  trainRandomNegatives: 1,
+  evalHardNegatives: 7,
+  evalRandomNegatives: 24,
+  width: 32,
+  depth: 1,
+  heads: 2,
+  ffnHidden: 64,
+  embedDim: 32,
+  smallWidth: 8,
+  smallDepth: 1,
+  smallHeads: 2,
+  smallFfnHidden: 16,
+  epochs: 3,
+  batchSize: 32,
+  learningRate: 5e-3,
+  temperature: 1,
+  labelWeight: 0.5,
+  embedWeight: 0.1,
+};
+
+const capacity: CapacityConfig = {
+  dataset: 'mnist',
+  trainExamples: 6000,
+  testExamples: 10000,
+  teacherWidths: [32, 128, 512],
+  studentWidth: 8,
+  epochs: 6,
+  batchSize: 128,
+  learningRate: 2e-3,
+  temperature: 4,
+};
+
+export const PROFILES: Record<ProfileName, DistillationConfig> = {
+  smoke: {
+    ranking: { ...ranking, vocabSize: 500, trainQueries: 64, testQueries: 16, width: 16, heads: 2, ffnHidden: 32, embedDim: 8, smallWidth: 8, smallFfnHidden: 16, depth: 1, stopWords: 20, epochs: 1, batchSize: 16, evalRandomNegatives: 8 },
+    capacity: { ...capacity, trainExamples: 512, testExamples: 256, teacherWidths: [16, 32], studentWidth: 4, epochs: 2 },
+  },
+  quick: { ranking, capacity },
+  full: {
+    ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 4 },
+    capacity: { ...capacity, dataset: 'auto', trainExamples: 60000, teacherWidths: [32, 128, 512, 2048], epochs: 15 },
+  },
+};
+
+export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
+  smoke: [1],
+  // One seed: the ranking half alone costs ~3 min of CPU here (see the header).
+  quick: [1],
+  full: [1, 2, 3],
+};

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../lib/core/backend';
+import { UsageError } from '../../lib/core/errors';
+import { Progress } from '../../lib/core/progress';
+import { RunRng } from '../../lib/core/rng';
+import { distillation } from '../../lib/papers/distillation';
+import type { DistillationConfig } from '../../lib/papers/distillation/config';
+import { validateConfig, type DistillationResult } from '../../lib/papers/distillation/experiment';
+import { gapClosed, RANKING_MODELS } from '../../lib/papers/distillation/ranking';
+import type { RunContext } from '../../lib/papers/types';
+
+function ctx(seed: number): RunContext {
+  return {
+    seed,
+    rng: new RunRng(seed),
+    profile: 'smoke',
+    backend: 'wasm',
+    log: () => {},
+    progress: (label, total) => new Progress({ label, total, quiet: true }),
+    metric: () => {},
+  };
+}
+
+const smoke = distillation.profiles.smoke;
+let first: DistillationResult | undefined;
+
+test('smoke run on wasm: same seed twice gives identical results, no leaked tensors, JSON-safe, finite', async () => {
+  await selectBackend('wasm');
+  const before = tf.memory().numTensors;
+  first = await distillation.run(smoke, ctx(1));
+  assert.equal(tf.memory().numTensors, before);
+  const again = await distillation.run(smoke, ctx(1));
+  assert.deepEqual(again, first);
+  assert.deepEqual(JSON.parse(JSON.stringify(first)), first);
+  for (const m of RANKING_MODELS) {
+    const q = first.ranking.models[m];
+    for (const v of [q.mrr, q.recallAt1, q.recallAt5, q.finalLoss]) assert.ok(Number.isFinite(v), `${m}: ${JSON.stringify(q)}`);
+    assert.ok(q.recallAt1 <= q.recallAt5 && q.mrr > 0 && q.mrr <= 1);
+  }
+  // the asymmetric student's query tower is smaller than the full dual encoder's
+  assert.ok(first.ranking.models['dual-small'].queryParams < first.ranking.models['dual-embed'].queryParams);
+  assert.equal(first.capacity.teachers.length, smoke.capacity.teacherWidths.length);
+  for (const t of first.capacity.teachers)
+    for (const r of ['labels', 'offline', 'online'] as const) {
+      const s = t.students[r];
+      assert.ok(s.accuracy >= 0 && s.accuracy <= 1 && s.fidelity >= 0 && s.fidelity <= 1, `${r}: ${JSON.stringify(s)}`);
+    }
+});
+
+test('claims are well-formed and computable on a smoke result; figures are valid', async () => {
+  const r = first ?? (await distillation.run(smoke, ctx(1)));
+  const ids = new Set<string>();
+  for (const c of distillation.claims) {
+    assert.ok(!ids.has(c.id), `duplicate claim id ${c.id}`);
+    ids.add(c.id);
+    assert.match(c.id, /^distill-[a-z0-9-]+$/);
+    assert.ok(c.toleranceWhy.length > 20);
+    assert.ok(c.expect.atLeast !== undefined || c.expect.atMost !== undefined);
+    const v = c.metric(r);
+    assert.ok(typeof v === 'number' ? Number.isFinite(v) : typeof v.notRun === 'string', `${c.id}: ${JSON.stringify(v)}`);
+  }
+  assert.ok(distillation.claims.length >= 3);
+  const figs = distillation.figures([{ seed: 1, result: r }], smoke);
+  assert.equal(figs.length, 2);
+  for (const f of figs) {
+    assert.match(f.name, /^[a-z0-9][a-z0-9-]*$/);
+    const spec = JSON.parse(JSON.stringify(f.spec)) as { data: { values: unknown[] } };
+    assert.ok(spec.data.values.length > 0, `${f.name} has no data`);
+  }
+});
+
+test('gap closed = (student - dual) / (cross - dual); undefined without a gap', () => {
+  assert.ok(Math.abs((gapClosed(0.5, 0.4, 0.6) as number) - 0.5) < 1e-12);
+  assert.equal(gapClosed(0.7, 0.4, 0.4), null);
+});
+
+test('bad configs are usage errors naming the key', () => {
+  const bad = (patch: (c: DistillationConfig) => void) => () => {
+    const c = JSON.parse(JSON.stringify(smoke)) as DistillationConfig;
+    patch(c);
+    validateConfig(c);
+  };
+  assert.throws(bad((c) => (c.ranking.width = 15)), (e: unknown) => e instanceof UsageError && /ranking.width=15/.test(e.message));
+  assert.throws(bad((c) => (c.capacity.teacherWidths = [64, 32])), (e: unknown) => e instanceof UsageError && /teacherWidths/.test(e.message));
+  assert.throws(bad((c) => (c.capacity.dataset = 'cifar' as 'mnist')), UsageError);
+  assert.throws(bad((c) => Object.assign(c.ranking, { evalHardNegatives: 1, evalRandomNegatives: 2 })), UsageError);
+  for (const p of ['smoke', 'quick', 'full'] as const) validateConfig(distillation.profiles[p]);
+});
