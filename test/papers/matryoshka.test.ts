@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../lib/core/backend';
+import { UsageError } from '../../lib/core/errors';
+import { Progress } from '../../lib/core/progress';
+import { RunRng } from '../../lib/core/rng';
+import { matryoshka } from '../../lib/papers/matryoshka';
+import { retrievalFlopFactor } from '../../lib/papers/matryoshka/claims';
+import type { MatryoshkaConfig } from '../../lib/papers/matryoshka/config';
+import { halvingFunnel, paperFunnel, unavailableReason, validateConfig, type MatryoshkaResult } from '../../lib/papers/matryoshka/experiment';
+import type { RunContext } from '../../lib/papers/types';
+
+function ctx(seed: number, backend: string): RunContext {
+  return { seed, rng: new RunRng(seed), profile: 'smoke', backend, log: () => {}, progress: (label, total) => new Progress({ label, total, quiet: true }), metric: () => {} };
+}
+
+const smoke = matryoshka.profiles.smoke;
+let cached: MatryoshkaResult | undefined;
+
+async function runWasm(seed = 1): Promise<MatryoshkaResult> {
+  await selectBackend('wasm');
+  return matryoshka.run(smoke, ctx(seed, 'wasm'));
+}
+
+test('smoke run: same seed twice gives identical results, no leaked tensors, JSON-safe, finite', async () => {
+  await selectBackend('wasm');
+  const before = tf.memory().numTensors;
+  const a = await runWasm(1);
+  assert.equal(tf.memory().numTensors, before);
+  const b = await runWasm(1);
+  assert.deepEqual(a, b);
+  assert.deepEqual(JSON.parse(JSON.stringify(a)), a);
+  cached = a;
+  const s = a.sizes.length;
+  assert.deepEqual(a.sizes, [4, 8, 16]);
+  for (const k of ['mrl', 'mrlE', 'ff', 'slicing', 'svd'] as const) {
+    const row = a.accuracy[k] as number[];
+    assert.equal(row.length, s, k);
+    for (const v of row) assert.ok(v >= 0 && v <= 1);
+  }
+  // every plan of the MRL family plus FF/slicing/SVD at every size is evaluated
+  const fam = (f: string) => a.retrieval.points.filter((p) => p.family === f).length;
+  assert.equal(fam('mrl'), s);
+  assert.equal(fam('ff'), s);
+  assert.equal(fam('slicing'), s);
+  assert.equal(fam('svd'), s);
+  assert.equal(fam('adaptive'), s - 1);
+  assert.equal(fam('paper-funnel'), 1);
+  for (const p of a.retrieval.points) assert.ok(Number.isFinite(p.flopsPerQuery) && p.top1 >= 0 && p.top1 <= 1);
+  assert.equal(a.adaptive.chosen.stops.reduce((x, y) => x + y, 0), a.testExamples);
+  assert.ok(a.adaptive.chosen.meanTotalFlops <= a.adaptive.chosen.fullTotalFlops + 3 * a.sizes.length * a.classes + 2 * a.embeddingDim * a.classes);
+  // PCA explains a growing share of the variance, all of it at D
+  assert.ok(Math.abs(a.pcaVarianceExplained[s - 1] - 1) < 1e-9);
+});
+
+test('claims are well-formed and computable on a smoke result; figures are valid', async () => {
+  const r = cached ?? (await runWasm(1));
+  const ids = new Set<string>();
+  for (const c of matryoshka.claims) {
+    assert.ok(!ids.has(c.id), `duplicate ${c.id}`);
+    ids.add(c.id);
+    assert.match(c.id, /^matryoshka-[a-z0-9-]+$/);
+    assert.ok(c.toleranceWhy.length > 20);
+    assert.ok(c.expect.atLeast !== undefined || c.expect.atMost !== undefined);
+    const v = c.metric(r);
+    assert.ok(typeof v === 'number' ? Number.isFinite(v) : typeof v.notRun === 'string', `${c.id}: ${JSON.stringify(v)}`);
+  }
+  assert.ok(matryoshka.claims.length >= 3);
+  assert.ok(retrievalFlopFactor(r) >= 1, 'exhaustive search at D itself always qualifies');
+  const figs = matryoshka.figures([{ seed: 1, result: r }], smoke);
+  assert.equal(figs.length, 4);
+  for (const f of figs) {
+    assert.match(f.name, /^[a-z0-9][a-z0-9-]*$/);
+    const spec = JSON.parse(JSON.stringify(f.spec)) as { data?: { values: unknown[] }; layer?: { data?: { values: unknown[] } }[] };
+    const n = (spec.data?.values.length ?? 0) + (spec.layer ?? []).reduce((s, l) => s + (l.data?.values.length ?? 0), 0);
+    assert.ok(n > 0, `${f.name} has no data`);
+  }
+});
+
+test('plans: the paper funnel scaled to D, halving funnels end at D with resultSize', () => {
+  const q = matryoshka.profiles.quick;
+  const p = paperFunnel(q);
+  assert.deepEqual(p.stages.map((s) => [s.dim, s.keep]), [[8, 200], [16, 100], [32, 50], [64, 25], [128, 10], [256, 10]]);
+  const h = halvingFunnel(2, [2, 4, 8, 16], 200, 10);
+  assert.deepEqual(h.stages.map((s) => [s.dim, s.keep]), [[2, 200], [4, 100], [8, 50], [16, 10]]);
+});
+
+test('bad configs are usage errors naming the key; Fashion-MNIST reports why it cannot run', () => {
+  const bad = (patch: Partial<MatryoshkaConfig>) => () => validateConfig({ ...smoke, ...patch });
+  assert.throws(bad({ dataset: 'cifar' }), (e: unknown) => e instanceof UsageError && /dataset='cifar'/.test(e.message));
+  assert.throws(bad({ embeddingDim: 24 }), UsageError);
+  assert.throws(bad({ retrievalQueries: 100000 }), UsageError);
+  assert.throws(bad({ funnelRetrieveDim: 3 }), UsageError);
+  assert.throws(bad({ trainExamples: 59999 }), UsageError);
+  for (const p of ['smoke', 'quick', 'full'] as const) validateConfig(matryoshka.profiles[p]);
+  assert.equal(unavailableReason(smoke), undefined);
+  const why = unavailableReason({ ...smoke, dataset: 'fashion-mnist' });
+  assert.ok(why === undefined || /dataset-fashion-mnist/.test(why));
+});
