@@ -26,7 +26,6 @@ import {
   ParamStore,
   applyDense,
   applyRope,
-  createBlock,
   crossEntropy,
   embedTokens,
   gluFeedForward,
@@ -35,6 +34,7 @@ import {
   softmaxAttention,
   splitHeads,
   transformerBlock,
+  TransformerLM,
   type BlockParams,
   type Dense,
   type TransformerLMConfig,
@@ -161,28 +161,17 @@ export interface EarlyExitOptions {
   positionTemp?: number;
 }
 
-/** A decoder LM whose every layer can exit through the shared head. */
-export class EarlyExitLM {
-  readonly store: ParamStore;
+/**
+ * A decoder LM whose every layer can exit through the shared head: the shared
+ * Transformer++ (same parameters, same names) plus an exit classifier.
+ */
+export class EarlyExitLM extends TransformerLM {
   /** The exit classifier lives in its own store: it is trained after the LM, with the LM frozen. */
   readonly classifierStore: ParamStore;
-  readonly embedding: tf.Variable;
-  readonly blocks: BlockParams[];
-  readonly finalNorm: tf.Variable;
-  readonly head: Dense;
   readonly exitClassifier: Dense;
 
-  constructor(
-    readonly config: TransformerLMConfig,
-    rng: RunRng,
-    name = 'calm',
-  ) {
-    this.store = new ParamStore(rng, name);
-    this.embedding = this.store.normal('embedding', [config.vocab, config.width], 0.02);
-    this.blocks = [];
-    for (let l = 0; l < config.depth; l++) this.blocks.push(createBlock(this.store, `block${l}`, config.width, config.heads, config.ffnHidden));
-    this.finalNorm = this.store.constant('final-norm', [config.width], 1);
-    this.head = this.store.dense('head', config.width, config.vocab);
+  constructor(config: TransformerLMConfig, rng: RunRng, name = 'calm') {
+    super(config, rng, name);
     this.classifierStore = new ParamStore(rng, `${name}-exit-classifier`);
     this.exitClassifier = this.classifierStore.dense('exit', config.width, 1, { bias: true });
   }
@@ -219,7 +208,7 @@ export class EarlyExitLM {
   }
 
   /** Weighted average of the per-layer cross-entropies (weights grow with depth). */
-  loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
+  override loss(inputs: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
     return tf.tidy(() => {
       const w = depthWeights(this.depth);
       const hs = this.hiddenStates(inputs);
@@ -277,8 +266,8 @@ export class EarlyExitLM {
     });
   }
 
-  dispose(): void {
-    this.store.dispose();
+  override dispose(): void {
+    super.dispose();
     this.classifierStore.dispose();
   }
 }

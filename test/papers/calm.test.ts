@@ -3,24 +3,12 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
-import { Progress } from '../../lib/core/progress';
-import { RunRng } from '../../lib/core/rng';
 import { calm, exitLayerHtml } from '../../lib/papers/calm';
 import { consistency, rougeL, tokenAgreement } from '../../lib/papers/calm/consistency';
 import { validateConfig, type CalmResult } from '../../lib/papers/calm/experiment';
-import type { RunContext } from '../../lib/papers/types';
+import { testContext } from '../fixtures/run-context';
 
-function ctx(seed: number, backend: string): RunContext {
-  return {
-    seed,
-    rng: new RunRng(seed),
-    profile: 'smoke',
-    backend,
-    log: () => {},
-    progress: (label, total) => new Progress({ label, total, quiet: true }),
-    metric: () => {},
-  };
-}
+const ctx = testContext;
 
 const smoke = calm.profiles.smoke;
 

@@ -3,25 +3,13 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
-import { Progress } from '../../lib/core/progress';
-import { RunRng } from '../../lib/core/rng';
 import { distillation } from '../../lib/papers/distillation';
 import type { DistillationConfig } from '../../lib/papers/distillation/config';
 import { validateConfig, type DistillationResult } from '../../lib/papers/distillation/experiment';
 import { gapClosed, RANKING_MODELS } from '../../lib/papers/distillation/ranking';
-import type { RunContext } from '../../lib/papers/types';
+import { testContext } from '../fixtures/run-context';
 
-function ctx(seed: number): RunContext {
-  return {
-    seed,
-    rng: new RunRng(seed),
-    profile: 'smoke',
-    backend: 'wasm',
-    log: () => {},
-    progress: (label, total) => new Progress({ label, total, quiet: true }),
-    metric: () => {},
-  };
-}
+const ctx = testContext;
 
 const smoke = distillation.profiles.smoke;
 let first: DistillationResult | undefined;

@@ -3,25 +3,13 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
-import { Progress } from '../../lib/core/progress';
-import { RunRng } from '../../lib/core/rng';
 import { expertChoice } from '../../lib/papers/expert-choice';
 import { convergenceSpeedup } from '../../lib/papers/expert-choice/claims';
 import type { ExpertChoiceConfig } from '../../lib/papers/expert-choice/config';
 import { moeLayerIndices, stepsToReach, validateConfig, type ExpertChoiceResult } from '../../lib/papers/expert-choice/experiment';
-import type { RunContext } from '../../lib/papers/types';
+import { testContext } from '../fixtures/run-context';
 
-function ctx(seed: number, backend: string): RunContext {
-  return {
-    seed,
-    rng: new RunRng(seed),
-    profile: 'smoke',
-    backend,
-    log: () => {},
-    progress: (label, total) => new Progress({ label, total, quiet: true }),
-    metric: () => {},
-  };
-}
+const ctx = testContext;
 
 const smoke = expertChoice.profiles.smoke;
 

@@ -3,17 +3,13 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
-import { Progress } from '../../lib/core/progress';
-import { RunRng } from '../../lib/core/rng';
 import { flash } from '../../lib/papers/flash';
 import { lossRatioAtEqualSteps, speedupOverTransformer, timeToReach } from '../../lib/papers/flash/claims';
 import { MODEL_IDS, type FlashConfig } from '../../lib/papers/flash/config';
 import { validateConfig, type EvalPoint, type FlashResult } from '../../lib/papers/flash/experiment';
-import type { RunContext } from '../../lib/papers/types';
+import { testContext } from '../fixtures/run-context';
 
-function ctx(seed: number): RunContext {
-  return { seed, rng: new RunRng(seed), profile: 'smoke', backend: 'wasm', log: () => {}, progress: (label, total) => new Progress({ label, total, quiet: true }), metric: () => {} };
-}
+const ctx = testContext;
 
 const smoke = flash.profiles.smoke;
 

@@ -3,17 +3,13 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
-import { Progress } from '../../lib/core/progress';
-import { RunRng } from '../../lib/core/rng';
 import { matryoshka } from '../../lib/papers/matryoshka';
 import { retrievalFlopFactor } from '../../lib/papers/matryoshka/claims';
 import type { MatryoshkaConfig } from '../../lib/papers/matryoshka/config';
 import { halvingFunnel, paperFunnel, unavailableReason, validateConfig, type MatryoshkaResult } from '../../lib/papers/matryoshka/experiment';
-import type { RunContext } from '../../lib/papers/types';
+import { testContext } from '../fixtures/run-context';
 
-function ctx(seed: number, backend: string): RunContext {
-  return { seed, rng: new RunRng(seed), profile: 'smoke', backend, log: () => {}, progress: (label, total) => new Progress({ label, total, quiet: true }), metric: () => {} };
-}
+const ctx = testContext;
 
 const smoke = matryoshka.profiles.smoke;
 let cached: MatryoshkaResult | undefined;

@@ -3,24 +3,12 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
-import { Progress } from '../../lib/core/progress';
-import { RunRng } from '../../lib/core/rng';
 import { rer } from '../../lib/papers/rer';
 import type { RerConfig } from '../../lib/papers/rer/config';
 import { LINSYS_METHODS, validateConfig, type RerResult } from '../../lib/papers/rer/experiment';
-import type { RunContext } from '../../lib/papers/types';
+import { testContext } from '../fixtures/run-context';
 
-function ctx(seed: number, backend: string): RunContext {
-  return {
-    seed,
-    rng: new RunRng(seed),
-    profile: 'smoke',
-    backend,
-    log: () => {},
-    progress: (label, total) => new Progress({ label, total, quiet: true }),
-    metric: () => {},
-  };
-}
+const ctx = testContext;
 
 const smoke = rer.profiles.smoke;
 
