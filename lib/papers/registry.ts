@@ -8,6 +8,7 @@ import { flash } from './flash';
 import { expertChoice } from './expert-choice';
 import { calm } from './calm';
 import { matryoshka } from './matryoshka';
+import { locoprop } from './locoprop';
 import { distillation } from './distillation';
 import type { PaperDefinition } from './types';
 
@@ -15,7 +16,7 @@ import type { PaperDefinition } from './types';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPaper = PaperDefinition<any, any>;
 
-export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, matryoshka, distillation];
+export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, matryoshka, locoprop, distillation];
 
 export function paperIds(papers: readonly AnyPaper[] = PAPERS): string[] {
   return papers.map((p) => p.id);
