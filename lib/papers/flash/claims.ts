@@ -160,6 +160,11 @@ export const claims: Claim<FlashResult>[] = [
     expect: { atLeast: 1.2 },
     toleranceWhy: 'The lower end of the paper\'s Wiki-40B range, which it reports at its shortest context (512); our training contexts are 512 (quick) and 2048 (full), where the paper\'s speed-up is at least that.',
     profiles: ['quick', 'full'],
+    knownNotReproduced: {
+      profiles: ['quick'],
+      reason:
+        'measured 1.15x on the idle 2-core CI machine (2026-11-23): at context 512 (two chunks of 256) FLASH\'s step costs about what Transformer++\'s does on wasm, so its lead in loss per step buys little wall time; the paper\'s 1.2x is its own lower end, at 512 on TPU. A timing ratio: it moves with machine load (a loaded run bounded it at 2.1x).',
+    },
   },
   {
     id: 'flash-quad-quality-equal-steps',
