@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { listChoices, UsageError } from '../lib/core/errors';
 import { PROFILES, type ProfileName } from '../lib/papers/types';
 
@@ -82,6 +82,16 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** Strict parseArgs: an unknown option or a missing value is a one-line UsageError listing the valid options. */
+export function parseStrict<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    throw new UsageError(`${msg} (valid options: ${Object.keys(options).map((o) => '--' + o).join(' ')})`);
+  }
+}
+
 export function parseDataDir(text: string): string {
   const dir = path.resolve(text);
   if (text.trim() === '' || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
@@ -91,14 +101,7 @@ export function parseDataDir(text: string): string {
 }
 
 export function parseCli(argv: string[]): CliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    throw new UsageError(`${msg} (valid options: ${Object.keys(OPTIONS).map((o) => '--' + o).join(' ')})`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseStrict(argv, OPTIONS);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'; commands: ${listChoices(COMMANDS)}`);
   const command = (positionals[0] ?? 'run') as CliOptions['command'];
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${positionals[0]}'; valid commands: ${listChoices(COMMANDS)}`);

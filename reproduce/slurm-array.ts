@@ -14,13 +14,12 @@ import { shellQuote } from './shell';
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { assertWritableDir, writeFileAtomic } from '../lib/core/atomic-fs';
 import { BACKEND_CHOICES } from '../lib/core/backend';
 import { listChoices, UsageError } from '../lib/core/errors';
 import { repoRoot } from '../lib/core/paths';
 import { getPaper, PAPERS, type AnyPaper } from '../lib/papers/registry';
-import { parseCli, type CliOptions } from './args';
+import { parseCli, parseStrict, type CliOptions } from './args';
 import { configFor, main } from './main';
 
 export const SLURM_USAGE = `usage: npm run slurm -- --shards N [reproduce options] [--partition P] [--time T] [--dry-run]
@@ -75,14 +74,7 @@ const SAFE_PATH = /^[A-Za-z0-9_./+@:,=-]+$/;
 export function parseSlurmArgs(argv: string[], papers: readonly AnyPaper[] = PAPERS): SlurmOptions {
   const shardFlag = argv.find((a) => a === '--shard' || a.startsWith('--shard='));
   if (shardFlag) throw new UsageError(`${shardFlag.split('=')[0]} is set per array task by Slurm; give the number of tasks with --shards N`);
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    throw new UsageError(`${msg} (valid options: ${Object.keys(OPTIONS).map((o) => '--' + o).join(' ')})`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseStrict(argv, OPTIONS);
   const empty = { reproduceArgs: [], repro: parseCli([]), out: '', shards: 0, jobs: 0, partition: undefined, time: undefined, dryRun: false, help: true };
   if (values.help) return empty;
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}': 'npm run slurm' takes options only (see --help)`);
