@@ -17,6 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Stream } from '../core/rng';
+import { symmetricEigen } from './svd';
 
 /** Row-major d x d matrix in float64. */
 export type Mat = Float64Array;
@@ -214,36 +215,9 @@ export function frobeniusNorm(e: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-/** Eigenvalues of a symmetric matrix (cyclic Jacobi; fine for d <= ~20). */
+/** Eigenvalues of a symmetric matrix, ascending (cyclic Jacobi, see svd.ts). */
 export function symmetricEigenvalues(s: ArrayLike<number>, d: number): number[] {
-  const a = Float64Array.from(s as ArrayLike<number>);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) off += a[i * d + j] ** 2;
-    if (off < 1e-30) break;
-    for (let p = 0; p < d; p++)
-      for (let q = p + 1; q < d; q++) {
-        const apq = a[p * d + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (a[q * d + q] - a[p * d + p]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const sn = t * c;
-        for (let k = 0; k < d; k++) {
-          const akp = a[k * d + p];
-          const akq = a[k * d + q];
-          a[k * d + p] = c * akp - sn * akq;
-          a[k * d + q] = sn * akp + c * akq;
-        }
-        for (let k = 0; k < d; k++) {
-          const apk = a[p * d + k];
-          const aqk = a[q * d + k];
-          a[p * d + k] = c * apk - sn * aqk;
-          a[q * d + k] = sn * apk + c * aqk;
-        }
-      }
-  }
-  return Array.from({ length: d }, (_, i) => a[i * d + i]).sort((x, y) => x - y);
+  return Array.from(symmetricEigen(s, d).values).reverse();
 }
 
 /** Operator (spectral) norm: sqrt of the largest eigenvalue of E^T E. */

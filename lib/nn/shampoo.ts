@@ -21,6 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors';
 import { RmsProp, type RmsPropOptions, type TensorOptimizer } from './optimizers';
+import { symmetricEigen } from './svd';
 
 export interface InverseRootOptions {
   /** Iteration cap. */
@@ -116,47 +117,14 @@ async function maxAbsOffIdentity(m: tf.Tensor, d: number, batch: number | undefi
 
 /** Reference A^{-1/p} of a small symmetric matrix by Jacobi eigen-decomposition in float64 (tests, checks). */
 export function inversePthRootReference(a: ArrayLike<number>, d: number, p: number): Float64Array {
-  const m = Float64Array.from(a);
-  const v = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) v[i * d + i] = 1;
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let i = 0; i < d; i++) for (let j = i + 1; j < d; j++) off += m[i * d + j] ** 2;
-    if (off < 1e-30) break;
-    for (let pi = 0; pi < d; pi++)
-      for (let q = pi + 1; q < d; q++) {
-        const apq = m[pi * d + q];
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (m[q * d + q] - m[pi * d + pi]) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let k = 0; k < d; k++) {
-          const mkp = m[k * d + pi];
-          const mkq = m[k * d + q];
-          m[k * d + pi] = c * mkp - s * mkq;
-          m[k * d + q] = s * mkp + c * mkq;
-        }
-        for (let k = 0; k < d; k++) {
-          const mpk = m[pi * d + k];
-          const mqk = m[q * d + k];
-          m[pi * d + k] = c * mpk - s * mqk;
-          m[q * d + k] = s * mpk + c * mqk;
-        }
-        for (let k = 0; k < d; k++) {
-          const vkp = v[k * d + pi];
-          const vkq = v[k * d + q];
-          v[k * d + pi] = c * vkp - s * vkq;
-          v[k * d + q] = s * vkp + c * vkq;
-        }
-      }
-  }
+  const { values, vectors } = symmetricEigen(a, d);
   const out = new Float64Array(d * d);
   for (let k = 0; k < d; k++) {
-    const lam = m[k * d + k];
+    const lam = values[k];
     if (!(lam > 0)) throw new RangeError(`inversePthRootReference: matrix is not positive definite (eigenvalue ${lam})`);
     const f = lam ** (-1 / p);
-    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[i * d + j] += f * v[i * d + k] * v[j * d + k];
+    // Row k of `vectors` is the eigenvector of values[k].
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) out[i * d + j] += f * vectors[k * d + i] * vectors[k * d + j];
   }
   return out;
 }
