@@ -143,6 +143,11 @@ export const claims: Claim<FlashResult>[] = [
     toleranceWhy:
       'Judged on direction only: the 2x depends on the accelerator (the PyTorch anchor on an H100 measures the opposite), so we only ask whether FLASH-Quad is faster at all.',
     profiles: ['quick', 'full'],
+    knownNotReproduced: {
+      profiles: ['quick'],
+      reason:
+        'at quick\'s longest context (2048) the ratio sits at ~1.0 on wasm: 1.10 and 0.995 in two idle runs of the CI machine (2026-11-23), so it falls on either side of the tolerance; FLASH-Quad\'s quadratic attention is as costly as Transformer++\'s there. The paper\'s ~2x is at 8K (judged at full; the PyTorch H100 anchor in PAPERS.md does not show it either).',
+    },
   },
   {
     id: 'flash-training-speedup',
