@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
 import { UsageError } from '../core/errors';
-import { ParamStore } from './transformer';
+import { ParamStore } from './layers';
 
 export type Transfer = 'tanh' | 'relu' | 'linear' | 'sigmoid';
 

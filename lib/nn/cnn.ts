@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors';
-import { applyDense, type Dense, type ParamStore } from './transformer';
+import { applyDense, type Dense, type ParamStore } from './layers';
 
 export interface CnnConfig {
   height: number;

@@ -22,23 +22,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { UsageError, listChoices } from '../core/errors';
 import type { RunRng } from '../core/rng';
-import {
-  ParamStore,
-  applyDense,
-  applyRope,
-  crossEntropy,
-  embedTokens,
-  gluFeedForward,
-  mergeHeads,
-  rmsNorm,
-  softmaxAttention,
-  splitHeads,
-  transformerBlock,
-  TransformerLM,
-  type BlockParams,
-  type Dense,
-  type TransformerLMConfig,
-} from './transformer';
+import { applyRope, embedTokens, gluFeedForward, mergeHeads, softmaxAttention, splitHeads, transformerBlock, TransformerLM, type BlockParams, type TransformerLMConfig } from './transformer';
+import { ParamStore, applyDense, rmsNorm, type Dense } from './layers';
+import { crossEntropy } from './training';
 
 export type ConfidenceMeasure = 'softmax' | 'state' | 'classifier';
 export const CONFIDENCE_MEASURES: readonly ConfidenceMeasure[] = ['softmax', 'state', 'classifier'];

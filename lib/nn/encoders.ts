@@ -17,7 +17,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
-import { applyDense, createBlock, embedTokens, ParamStore, rmsNorm, transformerBlock, type BlockParams, type Dense } from './transformer';
+import { createBlock, embedTokens, transformerBlock, type BlockParams } from './transformer';
+import { applyDense, ParamStore, rmsNorm, type Dense } from './layers';
 
 export interface TowerConfig {
   vocab: number;

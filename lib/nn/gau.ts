@@ -17,7 +17,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
 import { UsageError } from '../core/errors';
-import { applyDense, applyRope, crossEntropy, embedTokens, ParamStore, rmsNorm, type Dense } from './transformer';
+import { applyRope, embedTokens } from './transformer';
+import { applyDense, ParamStore, rmsNorm, type Dense } from './layers';
+import { crossEntropy } from './training';
 import { gauQuadraticAttention, mixedChunkAttention } from './mixed-chunk-attention';
 
 export type GauAttention = 'quadratic' | 'mixed-chunk';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
-import { applyDense, ParamStore, type Dense } from './transformer';
+import { applyDense, ParamStore, type Dense } from './layers';
 
 export class MlpClassifier {
   readonly store: ParamStore;

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors';
-import { gelu, type ParamStore } from './transformer';
+import { gelu, type ParamStore } from './layers';
 
 export const ROUTERS = ['expert-choice', 'top1', 'top2'] as const;
 export type RouterKind = (typeof ROUTERS)[number];

@@ -13,7 +13,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors';
-import { crossEntropy, type Dense, type ParamStore } from './transformer';
+import { type Dense, type ParamStore } from './layers';
+import { crossEntropy } from './training';
 
 export type MrlKind = 'mrl' | 'mrl-e';
 

@@ -5,97 +5,17 @@
  * feed-forward and a pre-norm decoder LM. Written once here so the papers compare
  * like with like.
  *
+ * The generic pieces (ParamStore, dense, norms, GELU, cross-entropy) live in layers.ts
+ * and training.ts.
+ *
  * tfjs notes that shaped this file:
- * - matMul of a 3-D tensor by a 2-D weight has a wrong gradient in tfjs 4.22, so dense
- *   layers fold the leading dimensions into one before multiplying.
  * - No op here lacks a gradient on cpu/wasm/webgpu (no Einsum, no StridedSlice, no
  *   cumsum): RoPE splits halves with tf.split, masks are additive constants.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
-
-export interface Dense {
-  w: tf.Variable;
-  b?: tf.Variable;
-}
-
-/**
- * Owns a model's variables. Every initialiser is seeded from (run seed, prefix/name),
- * so adding a parameter never changes the initial values of the others.
- */
-export class ParamStore {
-  readonly variables: tf.Variable[] = [];
-  private readonly names = new Set<string>();
-
-  constructor(
-    private readonly rng: RunRng,
-    private readonly prefix = 'params',
-  ) {}
-
-  private register(name: string, value: tf.Tensor): tf.Variable {
-    const full = `${this.prefix}/${name}`;
-    if (this.names.has(full)) throw new Error(`ParamStore: parameter '${full}' defined twice`);
-    this.names.add(full);
-    // Variable names are global in tfjs: make them unique per store instance.
-    const v = tf.variable(value, true, `${full}#${nextVariableId++}`);
-    value.dispose();
-    this.variables.push(v);
-    return v;
-  }
-
-  /** Glorot-uniform [inDim, outDim] weight (times `scale`), optional zero bias. */
-  dense(name: string, inDim: number, outDim: number, opts: { bias?: boolean; scale?: number } = {}): Dense {
-    const limit = Math.sqrt(6 / (inDim + outDim)) * (opts.scale ?? 1);
-    const w = this.register(`${name}/w`, tf.randomUniform([inDim, outDim], -limit, limit, 'float32', this.rng.tfSeed(`${this.prefix}/${name}/w`)));
-    const b = opts.bias ? this.register(`${name}/b`, tf.zeros([outDim])) : undefined;
-    return b ? { w, b } : { w };
-  }
-
-  /** Normal(0, std) tensor of any shape. */
-  normal(name: string, shape: number[], std: number): tf.Variable {
-    return this.register(name, tf.randomNormal(shape, 0, std, 'float32', this.rng.tfSeed(`${this.prefix}/${name}`)));
-  }
-
-  constant(name: string, shape: number[], value: number): tf.Variable {
-    return this.register(name, tf.fill(shape, value));
-  }
-
-  paramCount(): number {
-    return this.variables.reduce((n, v) => n + v.size, 0);
-  }
-
-  dispose(): void {
-    for (const v of this.variables) v.dispose();
-    this.variables.length = 0;
-    this.names.clear();
-  }
-}
-let nextVariableId = 0;
-
-/** [..., in] x [in, out] (+ b) -> [..., out]. */
-export function applyDense(x: tf.Tensor, d: Dense): tf.Tensor {
-  return tf.tidy(() => {
-    const [inDim, outDim] = d.w.shape as [number, number];
-    const lead = x.shape.slice(0, -1);
-    let y = tf.matMul(x.reshape([-1, inDim]), d.w);
-    if (d.b) y = y.add(d.b);
-    return y.reshape([...lead, outDim]);
-  });
-}
-
-export function rmsNorm(x: tf.Tensor, gain: tf.Variable, eps = 1e-6): tf.Tensor {
-  return tf.tidy(() => {
-    const ms = x.square().mean(-1, true);
-    return x.mul(ms.add(eps).rsqrt()).mul(gain);
-  });
-}
-
-export function layerNorm(x: tf.Tensor, gain: tf.Variable, bias: tf.Variable, eps = 1e-5): tf.Tensor {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(gain).add(bias);
-  });
-}
+import { applyDense, gelu, ParamStore, rmsNorm, type Dense } from './layers';
+import { crossEntropy } from './training';
 
 /** cos/sin tables [T, dh/2] for positions offset..offset+T-1 (base 10000). */
 export function ropeTables(seqLen: number, dim: number, offset = 0): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
@@ -212,14 +132,6 @@ export function gluFeedForward(x: tf.Tensor, p: GluParams): tf.Tensor {
   return tf.tidy(() => applyDense(gelu(applyDense(x, p.gate)).mul(applyDense(x, p.up)), p.down));
 }
 
-/** GELU, tanh approximation (written out so every backend has its gradient). */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(0.5).mul(inner.tanh().add(1));
-  });
-}
-
 export interface BlockParams {
   norm1: tf.Variable;
   attn: AttentionParams;
@@ -252,17 +164,6 @@ export function transformerBlock(
 /** Rows of `table` for int32 token ids (gather; its gradient is UnsortedSegmentSum, registered on wasm). */
 export function embedTokens(tokens: tf.Tensor, table: tf.Variable): tf.Tensor {
   return tf.tidy(() => tf.gather(table, tokens.toInt()));
-}
-
-/** Mean cross-entropy of logits [..., V] against int32 targets [...]. */
-export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const v = logits.shape[logits.rank - 1];
-    const flat = logits.reshape([-1, v]);
-    const logp = tf.logSoftmax(flat, -1);
-    const onehot = tf.oneHot(targets.toInt().reshape([-1]), v);
-    return logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
-  });
 }
 
 export interface TransformerLMConfig {
@@ -325,9 +226,4 @@ export class TransformerLM {
   dispose(): void {
     this.store.dispose();
   }
-}
-
-/** One optimiser step on `vars`; returns the loss tensor (read it only when needed: no per-step readback). */
-export function trainStep(optimizer: tf.Optimizer, vars: tf.Variable[], loss: () => tf.Scalar): tf.Scalar {
-  return optimizer.minimize(loss, true, vars) as tf.Scalar;
 }

@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { RunRng } from '../../lib/core/rng';
-import { trainStep, TransformerLM } from '../../lib/nn/transformer';
+import { TransformerLM } from '../../lib/nn/transformer';
+import { trainStep } from '../../lib/nn/training';
 
 async function webgpuSkipReason(): Promise<string | undefined> {
   try {

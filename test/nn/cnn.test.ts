@@ -5,7 +5,7 @@ import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
 import { RunRng } from '../../lib/core/rng';
 import { cnnFlops, im2colImages, im2colIndices, SmallCnn, type CnnConfig } from '../../lib/nn/cnn';
-import { ParamStore } from '../../lib/nn/transformer';
+import { ParamStore } from '../../lib/nn/layers';
 
 const cfg: CnnConfig = { height: 28, width: 28, conv1Channels: 4, conv2Channels: 6, embeddingDim: 8 };
 

@@ -13,7 +13,7 @@ import {
   softTargets,
   top1Agreement,
 } from '../../lib/nn/distill-losses';
-import { crossEntropy } from '../../lib/nn/transformer';
+import { crossEntropy } from '../../lib/nn/training';
 
 const close = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 const value = (t: tf.Tensor) => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { RunRng } from '../../lib/core/rng';
 import { CrossEncoder, DualEncoder, maskedMeanPool, TextTower, type TowerConfig } from '../../lib/nn/encoders';
-import { trainStep } from '../../lib/nn/transformer';
+import { trainStep } from '../../lib/nn/training';
 
 const cfg: TowerConfig = { vocab: 30, width: 16, depth: 1, heads: 2, ffnHidden: 24, embedDim: 8 };
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => {

@@ -6,7 +6,8 @@ import { UsageError } from '../../lib/core/errors';
 import { RunRng } from '../../lib/core/rng';
 import { GauLM, type GauLMConfig } from '../../lib/nn/gau';
 import { effectiveChunk, gauQuadraticAttention, lowerTriangular, mixedChunkAttention } from '../../lib/nn/mixed-chunk-attention';
-import { TransformerLM, trainStep } from '../../lib/nn/transformer';
+import { TransformerLM } from '../../lib/nn/transformer';
+import { trainStep } from '../../lib/nn/training';
 
 type Mat = number[][]; // [T][d] for one batch row
 

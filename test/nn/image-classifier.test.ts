@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { RunRng } from '../../lib/core/rng';
 import { MlpClassifier, predictLogits } from '../../lib/nn/image-classifier';
-import { crossEntropy, trainStep } from '../../lib/nn/transformer';
+import { crossEntropy, trainStep } from '../../lib/nn/training';
 
 test('MLP classifier: shapes, parameter count, batched prediction equals one forward pass', async () => {
   await selectBackend('cpu');

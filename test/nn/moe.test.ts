@@ -16,7 +16,8 @@ import {
   type MoeConfig,
   type RouterKind,
 } from '../../lib/nn/moe';
-import { gluFeedForward, ParamStore } from '../../lib/nn/transformer';
+import { gluFeedForward } from '../../lib/nn/transformer';
+import { ParamStore } from '../../lib/nn/layers';
 
 const cfg = (patch: Partial<MoeConfig> = {}): MoeConfig => ({ width: 8, hidden: 12, experts: 4, router: 'expert-choice', capacityFactor: 2, groupSize: 16, ...patch });
 

@@ -17,7 +17,8 @@ import {
   prefixPredictions,
   type PrefixPredictions,
 } from '../../lib/nn/mrl';
-import { crossEntropy, ParamStore } from '../../lib/nn/transformer';
+import { ParamStore } from '../../lib/nn/layers';
+import { crossEntropy } from '../../lib/nn/training';
 
 const close = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol * (1 + Math.abs(b)), `${a} vs ${b}`);
 

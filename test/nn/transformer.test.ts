@@ -3,18 +3,9 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { RunRng } from '../../lib/core/rng';
-import {
-  applyDense,
-  applyRope,
-  causalMaskBias,
-  crossEntropy,
-  multiHeadAttention,
-  ParamStore,
-  createAttention,
-  softmaxAttention,
-  trainStep,
-  TransformerLM,
-} from '../../lib/nn/transformer';
+import { applyRope, causalMaskBias, multiHeadAttention, createAttention, softmaxAttention, TransformerLM } from '../../lib/nn/transformer';
+import { applyDense, ParamStore } from '../../lib/nn/layers';
+import { crossEntropy, trainStep } from '../../lib/nn/training';
 
 before(async () => {
   await selectBackend('cpu');

@@ -31,7 +31,7 @@ import {
   type EarlyExitTrace,
 } from '../../nn/early-exit';
 import { learnThenTest } from '../../nn/learn-then-test';
-import { trainStep } from '../../nn/transformer';
+import { trainStep } from '../../nn/training';
 import type { RunContext } from '../types';
 import type { CalmConfig } from './config';
 import { checkConsistencyMetric, consistency, rougeL, tokenAgreement } from './consistency';

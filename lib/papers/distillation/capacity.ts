@@ -19,7 +19,7 @@ import type { Stream } from '../../core/rng';
 import { imageBatches, takeImages, type ImageDataset, type ImageSet } from '../../data/images';
 import { argmaxRows, klDistillation, top1Agreement } from '../../nn/distill-losses';
 import { MlpClassifier, predictLogits } from '../../nn/image-classifier';
-import { crossEntropy, trainStep } from '../../nn/transformer';
+import { crossEntropy, trainStep } from '../../nn/training';
 import type { RunContext } from '../types';
 import type { CapacityConfig } from './config';
 

@@ -27,7 +27,7 @@ import { buildRankingSet, buildVocab, type RankingSet } from '../../data/ranking
 import type { TextCorpus } from '../../data/text';
 import { embeddingMatchLoss, klDistillation, rankingQuality, type RankingQuality } from '../../nn/distill-losses';
 import { CrossEncoder, DualEncoder, TextTower, type TowerConfig } from '../../nn/encoders';
-import { crossEntropy, trainStep } from '../../nn/transformer';
+import { crossEntropy, trainStep } from '../../nn/training';
 import type { RunContext } from '../types';
 import type { RankingConfig } from './config';
 

@@ -22,7 +22,9 @@ import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../core/errors';
 import { loadSotu, sampleTextBatch } from '../../data/text';
 import { createMoe, expertCapacity, moeForward, ROUTERS, summarizeLoad, type MoeParams, type MoeRouting, type RouterKind } from '../../nn/moe';
-import { crossEntropy, ParamStore, TransformerLM, trainStep } from '../../nn/transformer';
+import { TransformerLM } from '../../nn/transformer';
+import { ParamStore } from '../../nn/layers';
+import { crossEntropy, setLearningRate, trainStep } from '../../nn/training';
 import type { RunContext } from '../types';
 import type { ExpertChoiceConfig } from './config';
 
@@ -235,7 +237,7 @@ async function trainRouter(config: ExpertChoiceConfig, router: RouterKind, ctx: 
   try {
     for (let step = 1; step <= config.steps; step++) {
       const lr = config.warmupSteps > 0 ? config.learningRate * Math.min(1, step / config.warmupSteps) : config.learningRate;
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      setLearningRate(optimizer, lr);
       const batch = sampleTextBatch(corpus.train, B, T, trainStream);
       lastLoss?.dispose();
       let stepStats: tf.Tensor2D | undefined;

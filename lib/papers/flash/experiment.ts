@@ -9,7 +9,8 @@ import type { RunRng } from '../../core/rng';
 import { loadSotu, sampleTextBatch } from '../../data/text';
 import { GauLM } from '../../nn/gau';
 import { effectiveChunk } from '../../nn/mixed-chunk-attention';
-import { TransformerLM, trainStep } from '../../nn/transformer';
+import { TransformerLM } from '../../nn/transformer';
+import { trainStep } from '../../nn/training';
 import type { RunContext } from '../types';
 import { MODEL_IDS, type FlashConfig, type ModelId } from './config';
 

@@ -31,7 +31,8 @@ import {
   type RetrievalPlan,
 } from '../../nn/retrieval';
 import { pca, type Pca } from '../../nn/svd';
-import { ParamStore, trainStep } from '../../nn/transformer';
+import { ParamStore } from '../../nn/layers';
+import { setLearningRate, trainStep } from '../../nn/training';
 import type { RunContext } from '../types';
 import { DATASETS, type DatasetName, type MatryoshkaConfig } from './config';
 import { linearProbeAccuracy } from './probe';
@@ -208,8 +209,6 @@ export async function trainModel(
   const cnn = new SmallCnn(cnnConfig, store, 'cnn', input);
   const head = createMrlHead(store, 'head', kind, sizes, classes);
   const opt = tf.train.adam(c.learningRate);
-  // tfjs' Adam reads its public learningRate field on every update: the schedule sets it.
-  const schedule = opt as unknown as { learningRate: number };
   const stepsPerEpoch = Math.floor(train.count / c.batchSize);
   const totalSteps = c.epochs * stepsPerEpoch;
   let step = 0;
@@ -222,7 +221,7 @@ export async function trainModel(
     let lossSum = tf.scalar(0);
     let steps = 0;
     for (const batch of imageBatches(train, c.batchSize, stream, { dropLast: true })) {
-      schedule.learningRate = cosineRate(c.learningRate, step++, totalSteps);
+      setLearningRate(opt, cosineRate(c.learningRate, step++, totalSteps));
       const next = tf.tidy(() => {
         const patches = cnn.patches(batch.x, c.batchSize);
         const labels = tf.tensor1d(batch.y, 'int32');

@@ -8,7 +8,7 @@
  * and starts from zero weights, so the result does not depend on a seed. Full-batch Adam.
  */
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropy } from '../../nn/transformer';
+import { crossEntropy } from '../../nn/training';
 
 export interface ProbeData {
   x: Float32Array;

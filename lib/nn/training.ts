@@ -1,0 +1,30 @@
+/**
+ * Generic training pieces: the loss every classifier and LM here uses, one optimiser
+ * step, and a learning-rate schedule hook.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Mean cross-entropy of logits [..., V] against int32 targets [...]. */
+export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const v = logits.shape[logits.rank - 1];
+    const flat = logits.reshape([-1, v]);
+    const logp = tf.logSoftmax(flat, -1);
+    const onehot = tf.oneHot(targets.toInt().reshape([-1]), v);
+    return logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;
+  });
+}
+
+/** One optimiser step on `vars`; returns the loss tensor (read it only when needed: no per-step readback). */
+export function trainStep(optimizer: tf.Optimizer, vars: tf.Variable[], loss: () => tf.Scalar): tf.Scalar {
+  return optimizer.minimize(loss, true, vars) as tf.Scalar;
+}
+
+/**
+ * Sets the learning rate of a tfjs optimiser for the next update. tfjs' SGD, Adam and
+ * RMSprop read their public `learningRate` field on every update, but the typings do not
+ * expose it as writable on the base class: this is the one place that knows.
+ */
+export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
