@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { listChoices, UsageError } from '../lib/core/errors';
-import { PROFILES, type ProfileName } from '../lib/papers/types';
+import { PROFILES, type ProfileName } from '../lib/harness/contract';
 
 export interface CliOptions {
   command: 'run' | 'merge' | 'doctor';

@@ -2,7 +2,7 @@
  * `npm run cite -- <paper>/<figure>`: how to cite one exported figure and how to
  * regenerate it byte for byte. Everything comes from the results on disk: the SVG's own
  * provenance (commit, seeds, config hash, backend, device, the command that ran it;
- * lib/papers/run.ts figureProvenance) and run.json (paper title, references, date).
+ * lib/harness/runner.ts figureProvenance) and run.json (paper title, references, date).
  */
 import { shellQuote, shellWords } from './shell';
 import { createHash } from 'node:crypto';
@@ -14,8 +14,8 @@ import { readJsonIfValid } from '../lib/core/atomic-fs';
 import { listChoices, UsageError } from '../lib/core/errors';
 import { PACKAGE_NAME, repoRoot } from '../lib/core/paths';
 import { getPaper, PAPERS, type AnyPaper } from '../lib/papers/registry';
-import { PROFILES, type ProfileName } from '../lib/papers/types';
-import { readSvgProvenance } from '../lib/report/figures';
+import { PROFILES, type ProfileName } from '../lib/harness/contract';
+import { readSvgProvenance } from '../lib/figures/render';
 
 export const CITE_USAGE = `usage: npm run cite -- <paper>/<figure> [--out DIR] [--profile smoke|quick|full]
 

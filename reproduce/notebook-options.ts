@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError, listChoices } from '../lib/core/errors';
-import { PROFILES, type ProfileName } from '../lib/papers/types';
+import { PROFILES, type ProfileName } from '../lib/harness/contract';
 
 export const NOTEBOOKS_USAGE = `usage: npm run notebooks -- [--profile smoke|quick|full] [--timeout SECONDS] [--out DIR | --no-save] [NOTEBOOK.ipynb ...]
   Executes notebooks headlessly on the tslab kernel (default: every notebooks/*.ipynb, profile smoke).

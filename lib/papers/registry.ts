@@ -10,7 +10,7 @@ import { calm } from './calm';
 import { matryoshka } from './matryoshka';
 import { locoprop } from './locoprop';
 import { distillation } from './distillation';
-import type { PaperDefinition } from './types';
+import type { PaperDefinition } from '../harness/contract';
 
 // Each paper has its own config and result types; the registry only needs the common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

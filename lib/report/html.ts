@@ -3,7 +3,7 @@
  * with verdict colours. Returns strings only — the notebook passes them to
  * tslab.display, so lib/ does not depend on being inside a kernel.
  */
-import { formatMeasured, type ClaimRecord } from './claims';
+import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
 
 /** Background colour per verdict; report.html uses the same ones. */
 export const VERDICT_COLOURS: Record<string, string> = { reproduced: '#d4f7d4', 'not-reproduced': '#f9d0d0', 'not-run': '#eeeeee' };

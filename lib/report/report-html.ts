@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-fs';
 import { packageDir } from '../core/paths';
-import { formatMeasured, type ClaimRecord } from './claims';
+import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
 import { VERDICT_COLOURS, escapeHtml, verdictText } from './html';
 import { vegaLiteToPlotly, type PlotlyConversion } from './plotly-figures';
 import type { ReportSection } from './report-md';

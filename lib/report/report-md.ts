@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJsonIfValid, writeFileAtomic } from '../core/atomic-fs';
-import { formatMeasured, type ClaimRecord } from './claims';
+import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
 import { writeReportHtml } from './report-html';
 
 interface FigureIndexEntry {

@@ -1,6 +1,6 @@
 /**
  * What a notebook should show, from the headless CLI: the same paper at the same
- * profile gives the same figures and claims (one code path, lib/papers/run.ts), so a
+ * profile gives the same figures and claims (one code path, lib/harness/runner.ts), so a
  * browser test can check that every figure and every claim made it onto the page.
  */
 import { spawn } from 'node:child_process';

@@ -53,7 +53,7 @@ env.REPRO_GIT_DIRTY ??= __REPRO_GIT_DIRTY__;
 env.REPRO_PACKAGE_VERSIONS ??= __REPRO_PACKAGE_VERSIONS__;
 
 if (env.REPRO_RENDER_CHILD === '1') {
-  await import('../../lib/report/render-figures.mjs');
+  await import('../../lib/figures/render-figures.mjs');
 } else {
   await import('../cli');
 }

@@ -24,7 +24,7 @@ import { main } from '../../reproduce/main';
 import { slurmClusterUnavailable, startSlurmCluster, type SlurmCluster } from '../../reproduce/slurm-cluster';
 import { PAPERS } from '../../lib/papers/registry';
 import { repoRoot } from '../../lib/core/paths';
-import type { ClaimRecord } from '../../lib/report/claims';
+import type { ClaimRecord } from '../../lib/harness/verdicts';
 
 const ROOT = repoRoot();
 const unavailable = slurmClusterUnavailable();

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ClaimRecord } from '../../lib/report/claims';
+import type { ClaimRecord } from '../../lib/harness/verdicts';
 import { packageDir } from '../../lib/core/paths';
 import { PLOTLY_FILE, REPORT_HTML, renderReportHtml, writeReportHtml } from '../../lib/report/report-html';
 import { collectSections, writeReport, type ReportSection } from '../../lib/report/report-md';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from '../../lib/core/paths';
-import { readSvgProvenance } from '../../lib/report/figures';
+import { readSvgProvenance } from '../../lib/figures/render';
 import { main } from '../../reproduce/main';
 import { reproduceArgv, runCite } from '../../reproduce/cite-figure';
 import { shellWords } from '../../reproduce/shell';

@@ -21,7 +21,7 @@
  * Run:  npm run reproduce -- --only calm --profile quick
  * Override any key, e.g.: npm run reproduce -- --only calm --profile quick --set trainSteps=300 --set deltas=0.1,0.2
  */
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export interface CalmConfig {
   // --- model (8-layer decoder at quick/full) ---

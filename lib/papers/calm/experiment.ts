@@ -32,7 +32,7 @@ import {
 } from '../../nn/early-exit';
 import { learnThenTest } from '../../nn/learn-then-test';
 import { trainStep } from '../../nn/training';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import type { CalmConfig } from './config';
 import { checkConsistencyMetric, consistency, rougeL, tokenAgreement } from './consistency';
 

@@ -1,8 +1,8 @@
 /**
  * CALM figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  */
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import type { CalmConfig } from './config';
 import type { CalmResult } from './experiment';
 

@@ -20,7 +20,7 @@ import { imageBatches, takeImages, type ImageDataset, type ImageSet } from '../.
 import { argmaxRows, klDistillation, top1Agreement } from '../../nn/distill-losses';
 import { MlpClassifier, predictLogits } from '../../nn/image-classifier';
 import { crossEntropy, trainStep } from '../../nn/training';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import type { CapacityConfig } from './config';
 
 export const STUDENT_RECIPES = ['labels', 'offline', 'online'] as const;

@@ -6,7 +6,7 @@
  * the introduction), so the claims cite abstracts and are judged on direction and order
  * of magnitude; EmbedDistill's abstract gives the one number (95-97% retention).
  */
-import type { Claim, NotRun } from '../types';
+import type { Claim, NotRun } from '../../harness/contract';
 import type { DistillationResult } from './experiment';
 
 const MENON = 'Menon et al., ICML 2022 (In defense of dual-encoders for neural ranking)';

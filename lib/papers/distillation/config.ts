@@ -33,7 +33,7 @@
  * Override, e.g.: npm run reproduce -- --only distillation --profile quick --set ranking.epochs=3 --set capacity.teacherWidths=64,1024
  */
 import type { QueryMode } from '../../data/ranking-pairs';
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export type ImageDatasetChoice = 'mnist' | 'fashion-mnist' | 'auto';
 

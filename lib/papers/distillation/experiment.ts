@@ -5,7 +5,7 @@
 import { DataError, UsageError } from '../../core/errors';
 import { isFashionMnistInstalled, loadFashionMnist, loadMnist, type ImageDataset } from '../../data/images';
 import { loadSotu } from '../../data/text';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import { runCapacity, type CapacityResult } from './capacity';
 import type { DistillationConfig } from './config';
 import { runRanking, type RankingResult } from './ranking';

@@ -2,8 +2,8 @@
  * Distillation figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Bars/lines show the mean over seeds; ticks/points show each seed.
  */
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import { STUDENT_RECIPES } from './capacity';
 import type { DistillationConfig } from './config';
 import type { DistillationResult } from './experiment';

@@ -28,7 +28,7 @@ import type { TextCorpus } from '../../data/text';
 import { embeddingMatchLoss, klDistillation, rankingQuality, type RankingQuality } from '../../nn/distill-losses';
 import { CrossEncoder, DualEncoder, TextTower, type TowerConfig } from '../../nn/encoders';
 import { crossEntropy, trainStep } from '../../nn/training';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import type { RankingConfig } from './config';
 
 export const RANKING_MODELS = ['cross', 'dual', 'dual-score', 'dual-embed', 'dual-small'] as const;

@@ -9,7 +9,7 @@
  * flaxformer reference router.
  */
 import type { RouterKind } from '../../nn/moe';
-import type { Claim, NotRun } from '../types';
+import type { Claim, NotRun } from '../../harness/contract';
 import { stepsToReach, type ExpertChoiceResult, type LoadCurve, type RouterRun } from './experiment';
 
 const PAPER = 'arXiv:2202.09368';

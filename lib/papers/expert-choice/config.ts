@@ -31,7 +31,7 @@
  * Run:  npm run reproduce -- --only expert-choice --profile quick
  * Override, e.g.: npm run reproduce -- --only expert-choice --profile quick --set steps=400 --set experts=16
  */
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export interface ExpertChoiceConfig {
   // --- model (TransformerLM, byte vocabulary) ---

@@ -25,7 +25,7 @@ import { createMoe, expertCapacity, moeForward, ROUTERS, summarizeLoad, type Moe
 import { TransformerLM } from '../../nn/transformer';
 import { ParamStore } from '../../nn/layers';
 import { crossEntropy, setLearningRate, trainStep } from '../../nn/training';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import type { ExpertChoiceConfig } from './config';
 
 export interface LoadCurve {

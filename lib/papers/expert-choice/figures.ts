@@ -3,8 +3,8 @@
  * specs. Curves are means over seeds.
  */
 import type { RouterKind } from '../../nn/moe';
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import type { ExpertChoiceConfig } from './config';
 import type { ExpertChoiceResult, LoadCurve, RouterRun } from './experiment';
 

@@ -1,5 +1,5 @@
 /** The expert-choice paper definition: what the CLI and the notebooks need to run and judge it. */
-import type { PaperDefinition } from '../types';
+import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type ExpertChoiceConfig } from './config';
 import { run, validateConfig, type ExpertChoiceResult } from './experiment';

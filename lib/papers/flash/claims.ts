@@ -13,7 +13,7 @@
  * constant", "at 8192 FLASH-Quad is 2x faster than Transformer++"), and Table 3's 12.1x
  * (PG-19, 8K) likewise; the figures' own values could not be read here.
  */
-import type { Claim, NotRun } from '../types';
+import type { Claim, NotRun } from '../../harness/contract';
 import type { ModelId } from './config';
 import type { EvalPoint, FlashResult } from './experiment';
 

@@ -28,7 +28,7 @@
  * Run:  npm run reproduce -- --only flash --profile quick
  *       npm run reproduce -- --only flash --profile quick --set train.context=256 --set latency.contexts=256,1024
  */
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export const MODEL_IDS = ['transformer', 'flash-quad', 'flash'] as const;
 export type ModelId = (typeof MODEL_IDS)[number];

@@ -11,7 +11,7 @@ import { GauLM } from '../../nn/gau';
 import { effectiveChunk } from '../../nn/mixed-chunk-attention';
 import { TransformerLM } from '../../nn/transformer';
 import { trainStep } from '../../nn/training';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import { MODEL_IDS, type FlashConfig, type ModelId } from './config';
 
 const VOCAB = 256;

@@ -3,8 +3,8 @@
  * We measure the training speed-up at one context only, so the third figure is
  * validation loss vs steps (not speed-up vs context).
  */
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import { MODEL_IDS, MODEL_LABEL, type FlashConfig } from './config';
 import type { FlashResult } from './experiment';
 

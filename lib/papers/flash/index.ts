@@ -1,7 +1,7 @@
 /** The FLASH paper definition: what the CLI and the notebooks need to run and judge it. */
 import { DataError } from '../../core/errors';
 import { loadSotu } from '../../data/text';
-import type { PaperDefinition } from '../types';
+import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type FlashConfig } from './config';
 import { run, validateConfig, type FlashResult } from './experiment';

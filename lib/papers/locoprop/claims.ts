@@ -9,7 +9,7 @@
  * stored copies we could read give no loss value from the figure, so every claim is an
  * ordering (or a ratio against our own baseline), as its `paperValue` says.
  */
-import type { Claim, NotRun } from '../types';
+import type { Claim, NotRun } from '../../harness/contract';
 import type { MethodId } from './config';
 import type { LocopropResult, MethodRun } from './experiment';
 

@@ -28,7 +28,7 @@
  * Run:  npm run reproduce -- --only locoprop --profile quick
  * Override, e.g.: npm run reproduce -- --only locoprop --profile quick --set epochs=3 --set localIterations=5
  */
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export const METHOD_IDS = ['bp-rmsprop', 'bp-adam', 'locoprop-s', 'locoprop-m', 'shampoo'] as const;
 export type MethodId = (typeof METHOD_IDS)[number];

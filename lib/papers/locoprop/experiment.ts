@@ -13,7 +13,7 @@ import { Autoencoder, backpropStep, datasetLoss, type GradientApplier } from '..
 import { LocoPropTrainer } from '../../nn/locoprop';
 import { Adam, RmsProp, warmupLinearDecay, type RmsPropOptions } from '../../nn/optimizers';
 import { Shampoo } from '../../nn/shampoo';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import { METHOD_IDS, type LocopropConfig, type MethodId } from './config';
 
 /** A JSON-safe number: a diverged loss is stored as null. */

@@ -4,8 +4,8 @@
  * memory per method. Curves are the mean over seeds of each method's selected run
  * (the best of its learning-rate grid); the band spans min..max over seeds.
  */
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import { METHOD_IDS, type LocopropConfig, type MethodId } from './config';
 import type { LocopropResult, MethodRun } from './experiment';
 

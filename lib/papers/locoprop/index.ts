@@ -1,5 +1,5 @@
 /** The LocoProp paper definition: what the CLI and the notebooks need to run and judge it. */
-import type { PaperDefinition } from '../types';
+import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type LocopropConfig } from './config';
 import { run, validateConfig, type LocopropResult } from './experiment';

@@ -15,7 +15,7 @@
  * large-scale retrieval". Repo retrieval README: shortlist k = 200; funnel retrieve at
  * 8 dims, re-rank cascade [16, 32, 64, 128, 2048], shortlists [200, 100, 50, 25, 10].
  */
-import type { Claim, NotRun } from '../types';
+import type { Claim, NotRun } from '../../harness/contract';
 import type { MatryoshkaResult, RetrievalPoint } from './experiment';
 
 const PAPER = 'arXiv:2205.13147';

@@ -24,7 +24,7 @@
  * Run:  npm run reproduce -- --only matryoshka --profile quick
  * Override, e.g.: npm run reproduce -- --only matryoshka --profile quick --set epochs=1 --set dataset=fashion-mnist
  */
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export const DATASETS = ['mnist', 'fashion-mnist'] as const;
 export type DatasetName = (typeof DATASETS)[number];

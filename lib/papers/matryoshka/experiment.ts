@@ -33,7 +33,7 @@ import {
 import { pca, type Pca } from '../../nn/svd';
 import { ParamStore } from '../../nn/layers';
 import { setLearningRate, trainStep } from '../../nn/training';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import { DATASETS, type DatasetName, type MatryoshkaConfig } from './config';
 import { linearProbeAccuracy } from './probe';
 

@@ -2,8 +2,8 @@
  * MRL figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Lines are means over seeds; bands span min..max over seeds.
  */
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import type { MatryoshkaConfig } from './config';
 import type { AccuracyTable, MatryoshkaResult, RetrievalFamily } from './experiment';
 

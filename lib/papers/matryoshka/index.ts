@@ -1,5 +1,5 @@
 /** The MRL paper definition: what the CLI and the notebooks need to run and judge it. */
-import type { PaperDefinition } from '../types';
+import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type MatryoshkaConfig } from './config';
 import { run, unavailableReason, validateConfig, type MatryoshkaResult } from './experiment';

@@ -6,7 +6,7 @@
  * number could be read: every claim cites the abstract's (or theorem's) statement and
  * is judged on direction and order of magnitude, as its `paperValue` says.
  */
-import type { Claim, NotRun } from '../types';
+import type { Claim, NotRun } from '../../harness/contract';
 import type { LinsysMethod, Num, QMethod, RerResult } from './experiment';
 
 const LINSYS = 'arXiv:2103.05896';

@@ -26,7 +26,7 @@
  * Run:  npm run reproduce -- --only rer --profile quick
  * Override any key, e.g.: npm run reproduce -- --only rer --profile quick --set trials=4 --set gridPoints=8
  */
-import type { ProfileName } from '../types';
+import type { ProfileName } from '../../harness/contract';
 
 export interface RerConfig {
   // --- linear system identification (tfjs) ---

@@ -34,7 +34,7 @@ import {
   type QLearner,
 } from '../../nn/q-learning';
 import { reverseReplaySchedule } from '../../nn/replay';
-import type { RunContext } from '../types';
+import type { RunContext } from '../../harness/contract';
 import type { RerConfig } from './config';
 
 /** Estimators of A*: the SGD lanes (tail-averaged and last iterate) and OLS. */

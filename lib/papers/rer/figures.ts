@@ -2,8 +2,8 @@
  * RER figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Each curve is the mean over every trial of every seed; the band spans min..max.
  */
-import type { FigureDef, VegaLiteSpec } from '../../report/figure-types';
-import type { SeedResult } from '../types';
+import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import type { SeedResult } from '../../harness/contract';
 import type { RerConfig } from './config';
 import type { LinsysMethod, Num, QMethod, RerResult } from './experiment';
 

@@ -1,5 +1,5 @@
 /** The RER paper definition: what the CLI and the notebooks need to run and judge it. */
-import type { PaperDefinition } from '../types';
+import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type RerConfig } from './config';
 import { run, type RerResult } from './experiment';

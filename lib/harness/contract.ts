@@ -5,7 +5,7 @@
  */
 import type { RunRng } from '../core/rng';
 import type { Progress } from '../core/progress';
-import type { FigureDef } from '../report/figure-types';
+import type { FigureDef } from '../figures/types';
 
 export type ProfileName = 'smoke' | 'quick' | 'full';
 export const PROFILES: readonly ProfileName[] = ['smoke', 'quick', 'full'];

@@ -3,7 +3,7 @@
  * every seed's result, aggregated (mean ± sample std), and the MEAN is judged
  * against the expectation fixed in claims.ts. Nothing here knows about any paper.
  */
-import type { Claim, Expectation, ProfileName, SeedResult } from '../papers/types';
+import type { Claim, Expectation, ProfileName, SeedResult } from './contract';
 
 export type Verdict = 'reproduced' | 'not-reproduced' | 'not-run';
 

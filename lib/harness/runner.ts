@@ -20,9 +20,9 @@ import { gitInfo, machineInfo, packageVersions } from '../core/provenance';
 import { PACKAGE_NAME, repoRoot } from '../core/paths';
 import { RunRng } from '../core/rng';
 import { readJsonIfValid, writeFileAtomic, writeJsonAtomic } from '../core/atomic-fs';
-import { evaluateClaims, type ClaimRecord } from '../report/claims';
-import { exportFigures, renderFigures, type RenderedFigure } from '../report/figures';
-import type { Claim, PaperDefinition, ProfileName, RunContext, SeedResult } from './types';
+import { evaluateClaims, type ClaimRecord } from './verdicts';
+import { exportFigures, renderFigures, type RenderedFigure } from '../figures/render';
+import type { Claim, PaperDefinition, ProfileName, RunContext, SeedResult } from './contract';
 
 export interface PaperPlan {
   paper: string;

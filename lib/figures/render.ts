@@ -2,7 +2,7 @@
  * Figures to files a report can cite: Vega-Lite spec -> SVG + PNG, each stamped with
  * its provenance (DESIGN §4, §6).
  *
- * Rendering runs in ONE child Node process per call (lib/report/render-figures.mjs):
+ * Rendering runs in ONE child Node process per call (lib/figures/render-figures.mjs):
  * vega/vega-lite 6 are ESM-only with top-level await and cannot be loaded inside the
  * tslab kernel (DESIGN §8), so the CLI and the notebooks both go through the child.
  * This module never imports vega; it only shapes specs and stamps the outputs.
@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic-fs';
 import { UsageError } from '../core/errors';
 import { repoRoot } from '../core/paths';
-import type { FigureDef, VegaLiteSpec } from './figure-types';
+import type { FigureDef, VegaLiteSpec } from './types';
 import { addPngText, readPngText } from './png-text';
 
 export { readPngText };
@@ -61,7 +61,7 @@ export const DEFAULT_CONFIG = {
 };
 
 export function renderScriptPath(): string {
-  return process.env.REPRO_RENDER_SCRIPT ? path.resolve(process.env.REPRO_RENDER_SCRIPT) : path.join(repoRoot(), 'lib', 'report', 'render-figures.mjs');
+  return process.env.REPRO_RENDER_SCRIPT ? path.resolve(process.env.REPRO_RENDER_SCRIPT) : path.join(repoRoot(), 'lib', 'figures', 'render-figures.mjs');
 }
 
 export function renderFigures(figs: FigureDef[], provenance: Provenance): RenderedFigure[] {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateClaim, formatExpectation, isUnexpectedFailure, meanStd } from '../../lib/report/claims';
-import type { Claim } from '../../lib/papers/types';
+import { evaluateClaim, formatExpectation, isUnexpectedFailure, meanStd } from '../../lib/harness/verdicts';
+import type { Claim } from '../../lib/harness/contract';
 
 type R = { ratio: number; missing?: boolean };
 const claim: Claim<R> = {

@@ -5,9 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError } from '../../lib/core/errors';
 import { repoRoot } from '../../lib/core/paths';
-import type { FigureDef } from '../../lib/report/figure-types';
-import { exportFigures, readPngText, readSvgProvenance, renderFigures, type Provenance } from '../../lib/report/figures';
-import { addPngText, crc32, isPng, pngCrcsValid, pngSize } from '../../lib/report/png-text';
+import type { FigureDef } from '../../lib/figures/types';
+import { exportFigures, readPngText, readSvgProvenance, renderFigures, type Provenance } from '../../lib/figures/render';
+import { addPngText, crc32, isPng, pngCrcsValid, pngSize } from '../../lib/figures/png-text';
 
 const provenance: Provenance = {
   commit: '0123456789abcdef0123456789abcdef01234567',
@@ -162,7 +162,7 @@ test('a renderer that cannot find vega names the package and the install command
   const saved = process.env.REPRO_RENDER_SCRIPT;
   try {
     const script = path.join(dir, 'render-figures.mjs');
-    fs.copyFileSync(path.join(repoRoot(), 'lib', 'report', 'render-figures.mjs'), script);
+    fs.copyFileSync(path.join(repoRoot(), 'lib', 'figures', 'render-figures.mjs'), script);
     process.env.REPRO_RENDER_SCRIPT = script;
     assert.throws(() => renderFigures([bar], provenance), (e: Error) => e instanceof UsageError && /package 'vega' is not installed: run `npm install`/.test(e.message));
   } finally {

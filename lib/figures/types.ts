@@ -1,6 +1,6 @@
 /**
  * Figures are pure functions of results that return Vega-Lite specs; rendering
- * happens once, out of process, in lib/report/figures.ts.
+ * happens once, out of process, in lib/figures/render.ts.
  * The type comes from 'vega-lite/build/index' (not 'vega-lite') because the tslab
  * kernel resolves modules the Node10 way, which ignores package "exports".
  */
