@@ -1,5 +1,5 @@
 /**
- * PNG text chunks: how a PNG figure carries its provenance (DESIGN §4). A text chunk
+ * PNG text chunks: how a PNG figure carries its provenance (ARCHITECTURE.md §4). A text chunk
  * goes just before IEND, so every viewer still shows the image and `exiftool`,
  * `identify -verbose` or readPngText() can read it back.
  * Latin-1 text is written as tEXt (what most tools show); anything else as
@@ -54,7 +54,12 @@ function chunks(png: Uint8Array): Chunk[] {
 }
 
 function isLatin1(s: string): boolean {
-  return /^[\u0001-\u00ff]*$/.test(s);
+  // tEXt is Latin-1 without NUL: every code unit in 1..255.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 1 || c > 255) return false;
+  }
+  return true;
 }
 
 function latin1Bytes(s: string): Uint8Array {

@@ -4,7 +4,7 @@
  * (@resvg/resvg-js). Plain ESM JavaScript so `node` runs it as is.
  *
  * Why a child process: vega and vega-lite 6 are ESM-only with top-level await, which
- * the tslab kernel cannot load at all (DESIGN §8); lib/figures/render.ts pipes every
+ * the tslab kernel cannot load at all (ARCHITECTURE.md §8); lib/figures/render.ts pipes every
  * figure of one call through ONE run of this script (node + vega startup ~0.5 s).
  *
  * stdin:  {"figures": [{"name": "...", "spec": {...}}], "pngScale": 2}

@@ -1,10 +1,10 @@
 /**
  * Figures to files a report can cite: Vega-Lite spec -> SVG + PNG, each stamped with
- * its provenance (DESIGN §4, §6).
+ * its provenance (ARCHITECTURE.md §4, §6).
  *
  * Rendering runs in ONE child Node process per call (lib/figures/render-figures.mjs):
  * vega/vega-lite 6 are ESM-only with top-level await and cannot be loaded inside the
- * tslab kernel (DESIGN §8), so the CLI and the notebooks both go through the child.
+ * tslab kernel (ARCHITECTURE.md §8), so the CLI and the notebooks both go through the child.
  * This module never imports vega; it only shapes specs and stamps the outputs.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,8 +12,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../core/atomic-fs';
 import { UsageError } from '../core/errors';
+import { escapeHtml } from '../core/html';
 import { repoRoot } from '../core/paths';
-import type { FigureDef, VegaLiteSpec } from './types';
+import { VEGA_LITE_SCHEMA, type FigureDef, type VegaLiteSpec } from './types';
 import { addPngText, readPngText } from './png-text';
 
 export { readPngText };
@@ -41,7 +42,6 @@ export interface ExportedFigure {
 
 export const FIGURE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 export const PNG_PROVENANCE_KEY = 'provenance';
-const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 /** PNG pixels per SVG unit: a 480-wide plot gives a ~1070 px image, sharp in print. */
 const PNG_SCALE = 2;
 
@@ -95,7 +95,7 @@ export function exportFigures(dir: string, figs: FigureDef[], provenance: Proven
 export function readSvgProvenance(svg: string): Provenance | undefined {
   const m = /<metadata id="provenance"[^>]*>([\s\S]*?)<\/metadata>/.exec(svg);
   if (!m) return undefined;
-  return JSON.parse(unescapeXml(m[1])) as Provenance;
+  return JSON.parse(unescapeHtml(m[1])) as Provenance;
 }
 
 function checkNames(figs: FigureDef[]): void {
@@ -178,9 +178,9 @@ function stampSvg(svg: string, title: string, provenance: Provenance): string {
   if (!open) throw new Error('figure renderer returned no <svg> element');
   const at = open.index + open[0].length;
   const stamp =
-    `<title>${escapeXml(title)}</title>` +
-    `<desc>${escapeXml(provenanceLine(provenance))}</desc>` +
-    `<metadata id="provenance" data-format="application/json">${escapeXml(JSON.stringify(provenance))}</metadata>`;
+    `<title>${escapeHtml(title)}</title>` +
+    `<desc>${escapeHtml(provenanceLine(provenance))}</desc>` +
+    `<metadata id="provenance" data-format="application/json">${escapeHtml(JSON.stringify(provenance))}</metadata>`;
   return svg.slice(0, at) + stamp + svg.slice(at);
 }
 
@@ -200,12 +200,8 @@ function asciiJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function unescapeXml(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+function unescapeHtml(s: string): string {
+  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 }
 
 function isPlainObject(x: unknown): x is Record<string, unknown> {

@@ -15,3 +15,5 @@ export interface FigureDef {
   title: string;
   spec: VegaLiteSpec;
 }
+
+export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

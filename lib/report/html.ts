@@ -3,14 +3,11 @@
  * with verdict colours. Returns strings only — the notebook passes them to
  * tslab.display, so lib/ does not depend on being inside a kernel.
  */
+import { escapeHtml } from '../core/html';
 import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
 
 /** Background colour per verdict; report.html uses the same ones. */
 export const VERDICT_COLOURS: Record<string, string> = { reproduced: '#d4f7d4', 'not-reproduced': '#f9d0d0', 'not-run': '#eeeeee' };
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 export function claimsTableHtml(claims: ClaimRecord[]): string {
   const head = ['claim', 'source', 'paper value', 'measured', 'tolerance', 'verdict'];

@@ -1,36 +1,34 @@
 /**
  * report.html next to REPORT.md: the same sections as a page a browser opens offline.
  * One claims table of every paper (click a header to sort; verdict colours), then a
- * section per paper and profile with its run facts, the static figures (the SVG files,
- * inlined as data: URIs so the page stands alone) and an interactive Plotly version of
- * each figure converted from its Vega-Lite spec (lib/report/plotly-figures.ts).
+ * section per paper and profile with its run facts, result tables and figures. Each
+ * figure is its own Vega-Lite spec rendered by vega-embed (hover a point for its values,
+ * click a legend entry to bring a series forward), with the static SVG as the fallback
+ * and the export (lib/figures/charts.ts explains why one plotting stack).
  *
- * No network: Plotly is copied from the plotly.js-dist package beside the page as
- * plotly.js and loaded with a relative <script src>. Without that package (e.g. a
- * bundle on a machine with no node_modules) the page still has the table and the
- * static figures and says why the interactive ones are missing.
+ * No network: vega, vega-lite and vega-embed are copied beside the page
+ * (lib/report/vega-assets.ts) and loaded with relative <script src>. Without them (a
+ * bundle on a machine with no node_modules) the page keeps the static SVGs and says why.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-fs';
-import { packageDir } from '../core/paths';
+import { escapeHtml } from '../core/html';
 import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
-import { VERDICT_COLOURS, escapeHtml, verdictText } from './html';
-import { vegaLiteToPlotly, type PlotlyConversion } from './plotly-figures';
-import type { ReportSection } from './report-md';
+import { VERDICT_COLOURS, verdictText } from './html';
+import { sectionFile, type ReportSection } from './sections';
+import { tableHtml } from './tables';
+import { installVegaScripts } from './vega-assets';
 
 export const REPORT_HTML = 'report.html';
-/** The Plotly bundle's name beside report.html. */
-export const PLOTLY_FILE = 'plotly.js';
-const PLOTLY_PACKAGE = 'plotly.js-dist';
 
 export interface ReportHtmlOptions {
   /** The output directory: figure files are read relative to it. */
   out: string;
-  /** Relative URL of Plotly for <script src>, or null when it is not available. */
-  plotlySrc: string | null;
-  /** Why Plotly is not available (shown on the page) when plotlySrc is null. */
-  plotlyMissing?: string;
+  /** Relative URLs of vega, vega-lite and vega-embed for <script src>, or null when not available. */
+  vegaScripts: string[] | null;
+  /** Why the interactive figures are not available (shown on the page) when vegaScripts is null. */
+  vegaMissing?: string;
 }
 
 type FigureEntry = ReportSection['figures'][number];
@@ -47,10 +45,6 @@ export function sectionId(s: ReportSection): string {
 /** JSON inside <script type="application/json">: '<' escaped so no '</script>' can end it early. */
 function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-function posixJoin(dir: string, file: string): string {
-  return path.posix.join(dir.split(path.sep).join('/'), file);
 }
 
 /** The sort key of a claim cell: numbers sort numerically, the rest as text. */
@@ -95,33 +89,22 @@ function svgDataUri(file: string): string | undefined {
   }
 }
 
-function interactiveFigure(opts: ReportHtmlOptions, s: ReportSection, f: FigureEntry, id: string): string {
-  if (!opts.plotlySrc) return `<p class="no-interactive">No interactive version: ${escapeHtml(opts.plotlyMissing ?? 'plotly.js is not available')}.</p>`;
-  let conversion: PlotlyConversion;
-  try {
-    const spec = JSON.parse(fs.readFileSync(path.join(opts.out, s.dir, f.files.vl), 'utf8')) as unknown;
-    conversion = vegaLiteToPlotly(spec);
-  } catch (e) {
-    conversion = { ok: false, reason: `cannot read ${f.files.vl} (${(e as Error).message.split('\n')[0]})` };
-  }
-  if (!conversion.ok) return `<p class="no-interactive">No interactive version: ${escapeHtml(conversion.reason)}.</p>`;
-  const notes = conversion.notes.length ? `<p class="figure-notes">${escapeHtml(conversion.notes.join('; '))}</p>` : '';
-  return (
-    `<div class="plotly-figure" id="${id}" data-figure="${escapeHtml(f.name)}"></div>` +
-    `<script type="application/json" id="${id}-data">${scriptJson(conversion.figure)}</script>${notes}`
-  );
-}
-
 function figureHtml(opts: ReportHtmlOptions, s: ReportSection, f: FigureEntry): string {
-  // figures.json paths are relative to the section's directory.
-  const rel = (p: string) => posixJoin(s.dir, p);
   const uri = svgDataUri(path.join(opts.out, s.dir, f.files.svg));
-  const id = `plotly-${slug(s.run.paper)}-${slug(s.run.profile)}-${slug(f.name)}`;
+  const id = `fig-${slug(s.run.paper)}-${slug(s.run.profile)}-${slug(f.name)}`;
   const stat = uri ? `<img class="static-figure" src="${uri}" alt="${escapeHtml(f.title)}">` : `<p class="missing">${escapeHtml(f.files.svg)} is missing.</p>`;
-  const links = `<a href="${escapeHtml(rel(f.files.svg))}">SVG</a> · <a href="${escapeHtml(rel(f.files.png))}">PNG</a> · <a href="${escapeHtml(rel(f.files.vl))}">Vega-Lite</a>`;
+  const links = `<a href="${escapeHtml(sectionFile(s, f.files.svg))}">SVG</a> · <a href="${escapeHtml(sectionFile(s, f.files.png))}">PNG</a> · <a href="${escapeHtml(sectionFile(s, f.files.vl))}">Vega-Lite</a>`;
+  let spec = '';
+  if (opts.vegaScripts) {
+    try {
+      spec = `<script type="application/json" id="${id}-spec">${scriptJson(JSON.parse(fs.readFileSync(path.join(opts.out, s.dir, f.files.vl), 'utf8')))}</script>`;
+    } catch (e) {
+      spec = `<p class="no-interactive">No interactive version: cannot read ${escapeHtml(f.files.vl)} (${escapeHtml((e as Error).message.split('\n')[0])}).</p>`;
+    }
+  }
   return (
     `<figure class="report-figure" data-figure="${escapeHtml(f.name)}"><figcaption>${escapeHtml(f.title)} <span class="links">(${links})</span></figcaption>` +
-    `<div class="figure-pair"><div class="static">${stat}</div><div class="interactive">${interactiveFigure(opts, s, f, id)}</div></div></figure>`
+    `<div class="vega-figure" id="${id}">${stat}</div>${spec}</figure>`
   );
 }
 
@@ -130,12 +113,14 @@ function sectionHtml(opts: ReportHtmlOptions, s: ReportSection): string {
   const facts = `Seeds ${escapeHtml(s.run.seeds.join(', '))} · backend ${escapeHtml(s.run.backend.name)} (${escapeHtml(s.run.backend.device)}) · commit ${escapeHtml(git)} · ${s.run.wallSeconds.toFixed(1)} s of compute.`;
   const why = s.claims.map((c) => `<li><b>${escapeHtml(c.id)}</b> measures ${escapeHtml(c.measures)}; tolerance ${escapeHtml(c.tolerance)}. Why this tolerance: ${escapeHtml(c.toleranceWhy)}</li>`).join('');
   const figs = s.figures.map((f) => figureHtml(opts, s, f)).join('');
+  const tables = s.tables.map(tableHtml).join('');
   return (
     `<section class="paper-section" id="${sectionId(s)}" data-paper="${escapeHtml(s.run.paper)}" data-profile="${escapeHtml(s.run.profile)}">` +
     `<h2>${escapeHtml(s.run.paper)} — ${escapeHtml(s.run.title)} (${escapeHtml(s.run.profile)})</h2>` +
     `<p>${facts}</p><p>Reproduce: <code>${escapeHtml(s.run.command)}</code></p>` +
     (why ? `<ul class="tolerances">${why}</ul>` : '') +
-    (figs ? `<h3>Figures</h3><p class="hint">Left: the static figure (SVG). Right: the same data in Plotly — hover to read a value, click a legend entry to show or hide it (per-seed curves start hidden).</p>${figs}` : '') +
+    (tables ? `<h3>Results</h3>${tables}` : '') +
+    (figs ? `<h3>Figures</h3><p class="hint">${opts.vegaScripts ? 'Hover a point to read its values; click a legend entry to bring that series forward (shift-click for several, double-click to reset).' : `Static figures only: ${escapeHtml(opts.vegaMissing ?? 'vega is not available')}.`}</p>${figs}` : '') +
     `</section>`
   );
 }
@@ -151,8 +136,10 @@ table.claims-table th[aria-sort="descending"]::after { content: " ▼"; }
 table.claims-table td:last-child { min-width: 11em; }
 table.claims-table td:first-child { white-space: nowrap; }
 ${Object.entries(VERDICT_COLOURS).map(([v, c]) => `.verdict-${v} { background: ${c}; }`).join('\n')}
-.figure-pair { display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }
-.figure-pair > div { flex: 1 1 560px; min-width: 0; }
+table.result-table { border-collapse: collapse; font-size: 0.9em; margin: 0.3em 0; }
+table.result-table th, table.result-table td { border: 1px solid #ddd; padding: 3px 6px; text-align: left; }
+table.result-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.table-note { color: #666; margin-top: 0.2em; }
 .static-figure { max-width: 100%; height: auto; }
 figure.report-figure { margin: 1em 0 2em 0; border-top: 1px solid #eee; padding-top: 0.5em; }
 figcaption { font-weight: bold; margin-bottom: 0.5em; }
@@ -161,7 +148,7 @@ figcaption .links { font-weight: normal; font-size: 0.9em; }
 nav ul { columns: 2; }
 `;
 
-/** Sorting and Plotly start-up; inline so the page needs no other file but plotly.js. */
+/** Sorting and the vega-embed start-up; inline so the page needs no other file but the vega scripts. */
 const SCRIPT = `
 (function () {
   function key(row, i, numeric) {
@@ -191,15 +178,17 @@ const SCRIPT = `
       });
     });
   });
-  var figs = document.querySelectorAll('.plotly-figure');
-  if (!figs.length) return;
-  if (typeof Plotly === 'undefined') {
-    figs.forEach(function (d) { d.textContent = 'plotly.js did not load (it should sit beside this file): no interactive figures.'; });
-    return;
-  }
+  var figs = document.querySelectorAll('.vega-figure');
+  if (!figs.length || typeof vegaEmbed === 'undefined') return;
   figs.forEach(function (div) {
-    var fig = JSON.parse(document.getElementById(div.id + '-data').textContent);
-    Plotly.newPlot(div, fig.data, fig.layout, { responsive: true, displaylogo: false });
+    var data = document.getElementById(div.id + '-spec');
+    if (!data) return;
+    var spec = JSON.parse(data.textContent);
+    vegaEmbed(div, spec, { renderer: 'svg', actions: false }).then(function () {
+      div.setAttribute('data-embedded', 'true');
+    }, function (err) {
+      div.setAttribute('data-embed-error', String(err));
+    });
   });
 })();
 `;
@@ -208,14 +197,14 @@ export function renderReportHtml(sections: ReportSection[], opts: ReportHtmlOpti
   const all = sections.flatMap((s) => s.claims);
   const count = (v: string) => all.filter((c) => c.verdict === v).length;
   const nav = sections.map((s) => `<li><a href="#${sectionId(s)}">${escapeHtml(s.run.paper)} — ${escapeHtml(s.run.title)} (${escapeHtml(s.run.profile)})</a></li>`).join('');
-  const plotly = opts.plotlySrc ? `<script src="${escapeHtml(opts.plotlySrc)}"></script>` : '';
+  const vega = (opts.vegaScripts ?? []).map((src) => `<script src="${escapeHtml(src)}"></script>`).join('');
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<title>Reproduction report</title>',
     `<style>${STYLE}</style>`,
-    plotly,
+    vega,
     '</head><body>',
     '<h1>Reproduction report</h1>',
     `<p class="summary">${all.length} claims: ${count('reproduced')} reproduced, ${count('not-reproduced')} not reproduced, ${count('not-run')} not run. Click a column header to sort.</p>`,
@@ -228,44 +217,11 @@ export function renderReportHtml(sections: ReportSection[], opts: ReportHtmlOpti
   ].join('\n');
 }
 
-/**
- * Copies Plotly beside the report (skipped when the same version is already there);
- * returns the file name, or why it is not available.
- */
-export function installPlotly(out: string): { src: string } | { missing: string } {
-  const source = path.join(packageDir(PLOTLY_PACKAGE), 'plotly.js');
-  if (!fs.existsSync(source)) return { missing: `${PLOTLY_PACKAGE} is not installed (npm install ${PLOTLY_PACKAGE})` };
-  const target = path.join(out, PLOTLY_FILE);
-  if (!sameFile(source, target)) {
-    const tmp = `${target}.tmp-${process.pid}`;
-    fs.copyFileSync(source, tmp);
-    fs.renameSync(tmp, target);
-  }
-  return { src: PLOTLY_FILE };
-}
-
-/** Same size and same leading bytes (the version banner): a 10 MB file is not re-copied on every report. */
-function sameFile(a: string, b: string): boolean {
-  if (!fs.existsSync(b)) return false;
-  if (fs.statSync(a).size !== fs.statSync(b).size) return false;
-  const head = (f: string) => {
-    const fd = fs.openSync(f, 'r');
-    try {
-      const buf = Buffer.alloc(4096);
-      const n = fs.readSync(fd, buf, 0, buf.length, 0);
-      return buf.subarray(0, n).toString('latin1');
-    } finally {
-      fs.closeSync(fd);
-    }
-  };
-  return head(a) === head(b);
-}
-
-/** Writes <out>/report.html (and plotly.js beside it) for the given sections. */
-export function writeReportHtml(out: string, sections: ReportSection[]): { path: string; plotly: string | null } {
-  const p = installPlotly(out);
-  const src = 'src' in p ? p.src : null;
+/** Writes <out>/report.html (and the vega scripts beside it) for the given sections. */
+export function writeReportHtml(out: string, sections: ReportSection[]): { path: string; vega: string[] | null } {
+  const v = installVegaScripts(out);
+  const scripts = 'names' in v ? v.names : null;
   const file = path.join(out, REPORT_HTML);
-  writeFileAtomic(file, renderReportHtml(sections, { out, plotlySrc: src, plotlyMissing: 'missing' in p ? p.missing : undefined }));
-  return { path: file, plotly: src ? path.join(out, src) : null };
+  writeFileAtomic(file, renderReportHtml(sections, { out, vegaScripts: scripts, vegaMissing: 'missing' in v ? v.missing : undefined }));
+  return { path: file, vega: scripts };
 }

@@ -1,67 +1,17 @@
 /**
  * REPORT.md at the top of an output directory: one row per claim of every paper
  * and profile found there, with paper value, measured value, verdict and links to
- * the figures. Built from the files on disk, so a merge of shards and a plain run
- * produce the same report.
+ * the figures, then per paper its run facts, tolerances, result tables and figures.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { readJsonIfValid, writeFileAtomic } from '../core/atomic-fs';
 import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
-import { writeReportHtml } from './report-html';
-
-interface FigureIndexEntry {
-  name: string;
-  title: string;
-  files: { vl: string; svg: string; png: string };
-}
-
-interface RunJson {
-  paper: string;
-  title: string;
-  profile: string;
-  seeds: number[];
-  command: string;
-  git: { commit: string | null; dirty: boolean | null };
-  backend: { name: string; device: string };
-  wallSeconds: number;
-}
-
-export interface ReportSection {
-  dir: string;
-  run: RunJson;
-  claims: ClaimRecord[];
-  figures: FigureIndexEntry[];
-}
+import { sectionFile, type ReportSection } from './sections';
+import { mdCell, tableMarkdown } from './tables';
 
 const VERDICT_LABEL: Record<string, string> = {
   reproduced: '✅ reproduced',
   'not-reproduced': '❌ not reproduced',
   'not-run': '⏸ not run',
 };
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
-/** Every <paper>/<profile>/ under `out` that has run.json and claims.json, sorted. */
-export function collectSections(out: string): ReportSection[] {
-  const sections: ReportSection[] = [];
-  if (!fs.existsSync(out)) return sections;
-  for (const paper of fs.readdirSync(out).sort()) {
-    const pdir = path.join(out, paper);
-    if (!fs.statSync(pdir).isDirectory()) continue;
-    for (const profile of fs.readdirSync(pdir).sort()) {
-      const dir = path.join(pdir, profile);
-      const run = readJsonIfValid<RunJson>(path.join(dir, 'run.json'));
-      const claims = readJsonIfValid<ClaimRecord[]>(path.join(dir, 'claims.json'));
-      if (!run || !claims) continue;
-      const figures = readJsonIfValid<FigureIndexEntry[]>(path.join(dir, 'figures', 'figures.json')) ?? [];
-      sections.push({ dir: path.relative(out, dir), run, claims, figures });
-    }
-  }
-  return sections;
-}
 
 export function verdictCounts(claims: ClaimRecord[]): Record<string, number> {
   const c: Record<string, number> = { reproduced: 0, 'not-reproduced': 0, 'not-run': 0 };
@@ -84,7 +34,7 @@ export function renderReportMarkdown(sections: ReportSection[]): string {
     for (const c of s.claims) {
       const verdict = VERDICT_LABEL[c.verdict] + (c.reason ? ` — ${c.reason}` : '') + (c.verdict === 'not-reproduced' && c.expected ? ' (known)' : '');
       lines.push(
-        `| ${s.run.paper} | ${s.run.profile} | **${cell(c.id)}**: ${cell(c.statement)} | ${cell(c.paper)} ${cell(c.source)} | ${cell(c.paperValue)} | ${cell(formatMeasured(c.measured))} | ${cell(c.tolerance)} | ${cell(verdict)} |`,
+        `| ${s.run.paper} | ${s.run.profile} | **${mdCell(c.id)}**: ${mdCell(c.statement)} | ${mdCell(c.paper)} ${mdCell(c.source)} | ${mdCell(c.paperValue)} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdict)} |`,
       );
     }
   }
@@ -98,22 +48,14 @@ export function renderReportMarkdown(sections: ReportSection[]): string {
       '',
     );
     for (const c of s.claims) lines.push(`- **${c.id}** measures ${c.measures}; tolerance ${c.tolerance}. Why this tolerance: ${c.toleranceWhy}`);
+    for (const t of s.tables) lines.push('', tableMarkdown(t));
     if (s.figures.length) {
       lines.push('', 'Figures:', '');
       for (const f of s.figures) {
-        const rel = (p: string) => path.posix.join(s.dir.split(path.sep).join('/'), p);
+        const rel = (p: string) => sectionFile(s, p);
         lines.push(`- ${f.title}: [SVG](${rel(f.files.svg)}) · [PNG](${rel(f.files.png)}) · [Vega-Lite](${rel(f.files.vl)})`, '', `  ![${f.title}](${rel(f.files.svg)})`, '');
       }
     }
   }
   return lines.join('\n') + '\n';
-}
-
-/** Writes <out>/REPORT.md and, beside it, report.html (+ plotly.js) from the same sections. */
-export function writeReport(out: string): { path: string; html: string; sections: ReportSection[] } {
-  const sections = collectSections(out);
-  const file = path.join(out, 'REPORT.md');
-  writeFileAtomic(file, renderReportMarkdown(sections));
-  const html = writeReportHtml(out, sections);
-  return { path: file, html: html.path, sections };
 }

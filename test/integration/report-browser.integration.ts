@@ -2,8 +2,9 @@
  * report.html in a real browser, offline: `reproduce --profile smoke` for every
  * registered paper, then headless Chromium opens the page from file:// with every
  * non-file request aborted (and counted: there must be none). Checks no page or
- * console error, a section per paper, a rendered Plotly graph per interactive figure
- * (hover shows a value), and that clicking a column header sorts the claims table.
+ * console error, a section per paper, every figure embedded by vega-embed from its own
+ * Vega-Lite spec (hover shows a value in a tooltip, a legend click fades the other
+ * series), and that clicking a column header sorts the claims table.
  * Run with `npm run test:integration`.
  */
 import { after, before, test } from 'node:test';
@@ -16,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { repoRoot } from '../../lib/core/paths';
 import { PAPERS } from '../../lib/papers/registry';
-import { vegaLiteToPlotly } from '../../lib/report/plotly-figures';
+import { VEGA_SCRIPTS } from '../../lib/report/vega-assets';
 import { launchChromium, type LaunchedChromium } from '../../reproduce/browser/chromium';
 
 const root = repoRoot();
@@ -46,23 +47,18 @@ function runCli(args: string[]): Promise<{ code: number | null; stderr: string }
   });
 }
 
-/** Figures listed under `out`, and how many of them have an interactive version. */
-function figureCounts(dir: string): { figures: number; interactive: number } {
+/** Figures listed under `out`. */
+function figureCount(dir: string): number {
   let figures = 0;
-  let interactive = 0;
   for (const paper of fs.readdirSync(dir)) {
     const pdir = path.join(dir, paper);
     if (!fs.statSync(pdir).isDirectory()) continue;
     for (const profile of fs.readdirSync(pdir)) {
       const index = path.join(pdir, profile, 'figures', 'figures.json');
-      if (!fs.existsSync(index)) continue;
-      for (const f of JSON.parse(fs.readFileSync(index, 'utf8')) as { files: { vl: string } }[]) {
-        figures++;
-        if (vegaLiteToPlotly(JSON.parse(fs.readFileSync(path.join(pdir, profile, f.files.vl), 'utf8'))).ok) interactive++;
-      }
+      if (fs.existsSync(index)) figures += (JSON.parse(fs.readFileSync(index, 'utf8')) as unknown[]).length;
     }
   }
-  return { figures, interactive };
+  return figures;
 }
 
 before(async () => {
@@ -107,8 +103,8 @@ after(async () => {
   }
 });
 
-test('report.html and plotly.js sit beside REPORT.md; the page loads offline with no request off file://', async () => {
-  for (const f of ['REPORT.md', 'report.html', 'plotly.js']) assert.ok(fs.existsSync(path.join(out, f)), f);
+test('report.html and the vega scripts sit beside REPORT.md; the page loads offline with no request off file://', async () => {
+  for (const f of ['REPORT.md', 'report.html', ...VEGA_SCRIPTS.map((v) => v.as)]) assert.ok(fs.existsSync(path.join(out, f)), f);
   await page!.waitForFunction(() => document.readyState === 'complete');
   assert.deepEqual(blocked, [], 'the page tried to reach the network');
 });
@@ -128,31 +124,31 @@ test('verdicts are coloured', async () => {
   for (const c of colours) assert.doesNotMatch(c, /^(transparent|rgba\(0, 0, 0, 0\))$/, 'a verdict without a colour');
 });
 
-test('a Plotly graph renders for every interactive figure, and hovering a point shows its value', async () => {
-  const want = figureCounts(out);
-  assert.equal(await page!.locator('figure.report-figure').count(), want.figures, 'one figure block per figure');
-  assert.equal(await page!.locator('figure.report-figure img.static-figure').count(), want.figures, 'a static SVG per figure');
-  const divs = page!.locator('.plotly-figure');
-  assert.equal(await divs.count(), want.interactive, 'one Plotly div per convertible figure');
-  await page!.waitForFunction((n) => document.querySelectorAll('.plotly-figure.js-plotly-plot .main-svg').length >= n, want.interactive, { timeout: 30_000 });
-  assert.equal(await page!.locator('.plotly-figure.js-plotly-plot').count(), want.interactive);
-  if (want.interactive === 0) return;
-  // Hover the first point of the first visible trace with markers, where Plotly drew it.
-  const div = divs.first();
-  await div.scrollIntoViewIfNeeded();
-  const target = await div.evaluate((el) => {
-    const g = el as unknown as { _fullData: { visible: unknown; mode?: string; x: unknown[]; y: unknown[] }[]; _fullLayout: { xaxis: Axis; yaxis: Axis } };
-    type Axis = { _offset: number; c2p: (v: unknown) => number; d2c: (v: unknown) => unknown };
-    const t = g._fullData.find((d) => d.visible === true && (d.mode ?? '').includes('markers'));
-    if (!t) return null;
-    const box = el.querySelector('.main-svg')!.getBoundingClientRect();
-    const { xaxis, yaxis } = g._fullLayout;
-    return { x: box.left + xaxis._offset + xaxis.c2p(xaxis.d2c(t.x[0])), y: box.top + yaxis._offset + yaxis.c2p(yaxis.d2c(t.y[0])) };
-  });
-  assert.ok(target, 'a trace with markers to hover');
-  await page!.mouse.move(target.x, target.y);
-  await page!.waitForSelector('.hoverlayer .hovertext', { timeout: 5000 });
-  assert.match((await page!.locator('.hoverlayer .hovertext').first().textContent()) ?? '', /\d/);
+test('vega-embed renders every figure from its spec; hovering a point shows its values', async () => {
+  const want = figureCount(out);
+  assert.ok(want > 0, 'the smoke run exports figures');
+  assert.equal(await page!.locator('figure.report-figure').count(), want, 'one figure block per figure');
+  await page!.waitForFunction((n) => document.querySelectorAll('.vega-figure[data-embedded="true"] svg.marks').length >= n, want, { timeout: 60_000 });
+  assert.equal(await page!.locator('.vega-figure[data-embed-error]').count(), 0, 'no spec failed to embed');
+  // Hover a point mark of the first line chart: vega-tooltip shows the point's values.
+  const point = page!.locator('.vega-figure[data-embedded="true"] svg .mark-symbol path').first();
+  await point.scrollIntoViewIfNeeded();
+  await point.hover({ force: true });
+  await page!.waitForSelector('#vg-tooltip-element.visible', { timeout: 5000 });
+  assert.match((await page!.locator('#vg-tooltip-element').textContent()) ?? '', /\d/);
+});
+
+test('clicking a legend entry fades the other series', async () => {
+  // A figure built by lineChart (lib/figures/charts.ts), whose legend drives the selection.
+  const fig = page!.locator('figure[data-figure="rer-linsys-error"] .vega-figure[data-embedded="true"]');
+  await fig.scrollIntoViewIfNeeded();
+  const opacities = () => fig.locator('svg .mark-line path').evaluateAll((ps) => ps.map((p) => Number(p.getAttribute('opacity') ?? getComputedStyle(p).opacity)));
+  const before = await opacities();
+  assert.ok(before.length >= 2 && before.every((o) => o === 1), `all series opaque before a pick: ${before}`);
+  await fig.locator('.role-legend-symbol path').first().click({ force: true });
+  await page!.waitForFunction((el) => Array.from(el!.querySelectorAll('svg .mark-line path')).some((p) => Number(p.getAttribute('opacity')) < 0.5), await fig.elementHandle(), { timeout: 5000 });
+  const after = await opacities();
+  assert.ok(after.some((o) => o === 1) && after.some((o) => o < 0.5), `one series picked, the others faded: ${after}`);
 });
 
 test('clicking a column header sorts the claims table (and again reverses it)', async () => {

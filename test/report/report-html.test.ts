@@ -4,9 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClaimRecord } from '../../lib/harness/verdicts';
 import { packageDir } from '../../lib/core/paths';
-import { PLOTLY_FILE, REPORT_HTML, renderReportHtml, writeReportHtml } from '../../lib/report/report-html';
-import { collectSections, writeReport, type ReportSection } from '../../lib/report/report-md';
+import { REPORT_HTML, renderReportHtml, writeReportHtml } from '../../lib/report/report-html';
+import { collectSections, type ReportSection } from '../../lib/report/sections';
+import { VEGA_SCRIPTS } from '../../lib/report/vega-assets';
+import { writeReport } from '../../lib/report/write-report';
+import { runFile } from '../fixtures/run-file';
 import { tempDirFactory } from '../fixtures/temp-dirs';
+
+const SCRIPTS = VEGA_SCRIPTS.map((s) => s.as);
 
 const tempDir = tempDirFactory();
 
@@ -42,20 +47,20 @@ function fakeOut(): { out: string; sections: ReportSection[] } {
     fs.mkdirSync(path.dirname(path.join(out, p)), { recursive: true });
     fs.writeFileSync(path.join(out, p), typeof data === 'string' ? data : JSON.stringify(data));
   };
-  const run = (paper: string) => ({ paper, title: `Paper ${paper}`, profile: 'quick', seeds: [1, 2], command: `npm run reproduce -- --only ${paper}`, git: { commit: 'abcdef1234567890', dirty: false }, backend: { name: 'cpu', device: 'cpu' }, wallSeconds: 1.5 });
-  write('alpha/quick/run.json', run('alpha'));
+  write('alpha/quick/run.json', runFile('alpha'));
   write('alpha/quick/claims.json', [claim('alpha-fast', 'reproduced', 0.5), claim('alpha-slow', 'not-reproduced', 3, { reason: 'too small a model' })]);
-  write('alpha/quick/figures/figures.json', [{ name: 'loss', title: 'Loss </script> curve', files: { vl: 'figures/loss.vl.json', svg: 'figures/loss.svg', png: 'figures/loss.png' } }]);
+  write('alpha/quick/figures/figures.json', [{ name: 'loss', title: 'Loss </script> curve', files: { vl: 'figures/loss.vl.json', svg: 'figures/loss.svg', png: 'figures/loss.png' }, provenance: {} }]);
+  write('alpha/quick/tables.json', [{ name: 'alpha-table', title: 'Alpha <per> seed', columns: ['seed', 'value'], rows: [[1, 0.123456], [2, null]], note: 'a note' }]);
   write('alpha/quick/figures/loss.vl.json', SPEC);
   write('alpha/quick/figures/loss.svg', '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><g class="mark-line"></g></svg>');
-  write('beta/quick/run.json', run('beta'));
+  write('beta/quick/run.json', runFile('beta'));
   write('beta/quick/claims.json', [claim('beta-gpu', 'not-run', null, { reason: 'needs a GPU' })]);
   return { out, sections: collectSections(out) };
 }
 
 test('one table row per claim of every paper, with verdict classes and sort keys', () => {
   const { out, sections } = fakeOut();
-  const html = renderReportHtml(sections, { out, plotlySrc: PLOTLY_FILE });
+  const html = renderReportHtml(sections, { out, vegaScripts: SCRIPTS });
   const rows = html.match(/<tr class="claim-row [^"]*" data-paper="[^"]+" data-claim="[^"]+">/g) ?? [];
   assert.deepEqual(rows.map((r) => /data-claim="([^"]+)"/.exec(r)![1]), ['alpha-fast', 'alpha-slow', 'beta-gpu']);
   assert.equal((html.match(/class="verdict verdict-reproduced"/g) ?? []).length, 1);
@@ -69,41 +74,47 @@ test('one table row per claim of every paper, with verdict classes and sort keys
   for (const p of ['alpha', 'beta']) assert.match(html, new RegExp(`<section class="paper-section" id="paper-${p}-quick" data-paper="${p}"`));
 });
 
-test('figures: the static SVG inlined as a data: URI, and Plotly traces for its Vega-Lite spec', () => {
+test('figures: the static SVG inlined as a data: URI (the fallback), and the same Vega-Lite spec for vega-embed', () => {
   const { out, sections } = fakeOut();
-  const html = renderReportHtml(sections, { out, plotlySrc: PLOTLY_FILE });
-  assert.match(html, /<img class="static-figure" src="data:image\/svg\+xml;base64,/);
-  assert.match(html, /<script src="plotly\.js"><\/script>/);
+  const html = renderReportHtml(sections, { out, vegaScripts: SCRIPTS });
+  assert.match(html, /<div class="vega-figure" id="fig-alpha-quick-loss"><img class="static-figure" src="data:image\/svg\+xml;base64,/);
+  for (const name of SCRIPTS) assert.match(html, new RegExp(`<script src="${name.replace(/\./g, '\\.')}"></script>`));
   assert.doesNotMatch(html, /https?:\/\/(?!www\.w3\.org)/, 'nothing loads from the network');
-  const m = /<script type="application\/json" id="plotly-alpha-quick-loss-data">(.*?)<\/script>/s.exec(html);
-  assert.ok(m, 'the figure JSON is embedded');
-  const fig = JSON.parse(m[1]) as { data: { name: string; visible?: unknown; y: number[] }[] };
-  assert.deepEqual(fig.data.map((t) => t.name), ['adam (mean over 2 seeds)', 'adam · seed 1', 'adam · seed 2']);
-  assert.deepEqual(fig.data[0].y, [2.5, 3.5]);
-  assert.equal(fig.data[1].visible, 'legendonly');
+  const m = /<script type="application\/json" id="fig-alpha-quick-loss-spec">(.*?)<\/script>/s.exec(html);
+  assert.ok(m, 'the spec is embedded');
+  assert.deepEqual(JSON.parse(m[1]), SPEC, 'exactly the exported .vl.json');
   assert.equal((html.match(/<\/script>/g) ?? []).length, (html.match(/<script/g) ?? []).length, "a title's </script> cannot close a script early");
-  assert.match(html, /<div class="plotly-figure" id="plotly-alpha-quick-loss" data-figure="loss"><\/div>/);
 });
 
-test('without plotly.js the page says why and keeps the static figures', () => {
+test("a paper's result tables appear under its section, escaped, with numbers formatted", () => {
   const { out, sections } = fakeOut();
-  const html = renderReportHtml(sections, { out, plotlySrc: null, plotlyMissing: 'plotly.js-dist is not installed' });
+  const html = renderReportHtml(sections, { out, vegaScripts: SCRIPTS });
+  assert.match(html, /<div class="result-table" data-table="alpha-table"><h4>Alpha &lt;per&gt; seed<\/h4>/);
+  assert.match(html, /<td class="num">0\.1235<\/td>/);
+  assert.match(html, /<td>—<\/td>/);
+});
+
+test('without the vega scripts the page says why and keeps the static figures', () => {
+  const { out, sections } = fakeOut();
+  const html = renderReportHtml(sections, { out, vegaScripts: null, vegaMissing: 'vega is not installed (npm install)' });
   assert.doesNotMatch(html, /<script src=/);
-  assert.doesNotMatch(html, /class="plotly-figure"/);
-  assert.match(html, /No interactive version: plotly.js-dist is not installed/);
+  assert.doesNotMatch(html, /-spec">/);
+  assert.match(html, /Static figures only: vega is not installed \(npm install\)/);
   assert.match(html, /class="static-figure"/);
 });
 
-test('writeReport writes REPORT.md, report.html and plotly.js beside them', (t) => {
-  if (!fs.existsSync(path.join(packageDir('plotly.js-dist'), 'plotly.js'))) return t.skip('plotly.js-dist is not installed');
+test('writeReport writes REPORT.md, report.html and the vega scripts beside them, copied once', () => {
   const { out } = fakeOut();
   const r = writeReport(out);
   assert.equal(r.html, path.join(out, REPORT_HTML));
-  assert.ok(fs.existsSync(path.join(out, 'REPORT.md')));
-  const plotly = path.join(out, PLOTLY_FILE);
-  assert.equal(fs.statSync(plotly).size, fs.statSync(path.join(packageDir('plotly.js-dist'), 'plotly.js')).size);
-  const mtime = fs.statSync(plotly).mtimeMs;
+  const md = fs.readFileSync(path.join(out, 'REPORT.md'), 'utf8');
+  assert.match(md, /\*\*Alpha <per> seed\*\*\n\n\| seed \| value \|\n\|---\|---\|\n\| 1 \| 0\.1235 \|\n\| 2 \| — \|/);
+  for (const s of VEGA_SCRIPTS) {
+    const f = path.join(out, s.as);
+    assert.deepEqual(fs.readFileSync(f), fs.readFileSync(path.join(packageDir(s.pkg), s.file)));
+  }
+  const mtime = fs.statSync(path.join(out, SCRIPTS[0])).mtimeMs;
   writeReportHtml(out, r.sections);
-  assert.equal(fs.statSync(plotly).mtimeMs, mtime, 'the same plotly.js is not copied again');
+  assert.equal(fs.statSync(path.join(out, SCRIPTS[0])).mtimeMs, mtime, 'an unchanged script is not copied again');
   assert.match(fs.readFileSync(r.html, 'utf8'), /3 claims: 1 reproduced, 1 not reproduced, 1 not run/);
 });

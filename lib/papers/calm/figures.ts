@@ -1,7 +1,7 @@
 /**
  * CALM figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  */
-import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import { VEGA_LITE_SCHEMA, type FigureDef, type VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import type { CalmConfig } from './config';
 import type { CalmResult } from './experiment';
@@ -36,8 +36,8 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
     m.grid.map((lambda, i) => ({ measure: MEASURE_LABEL[m.measure], lambda, consistency: 1 - m.testRiskByLambda[i], layerSpeedup: depth / m.testLayersByLambda[i] })),
   );
   const x = { field: 'consistency', type: 'quantitative' as const, title: 'consistency with the full model on test prompts (1 − risk)', scale: { zero: false } };
-  const speedSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  const speedSpec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
     title: 'Speed-up vs consistency per confidence measure',
     width: 460,
     height: 300,
@@ -55,7 +55,7 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
           y: { field: 'speedup', type: 'quantitative' },
           color: colour,
           shape: { field: 'measure', type: 'nominal', sort: ORDER, legend: null },
-          tooltip: [{ field: 'label' }, { field: 'speedup' }, { field: 'layers' }],
+          tooltip: [{ field: 'measure' }, { field: 'seed' }, { field: 'label', title: 'δ' }, { field: 'speedup', title: 'wall-clock speed-up', format: '.3~g' }, { field: 'layers', title: 'mean layers', format: '.3~g' }, { field: 'consistency', format: '.4~g' }],
         },
       },
       {
@@ -64,7 +64,7 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
         encoding: { x, y: { field: 'speedup', type: 'quantitative' }, text: { field: 'label' }, color: colour },
       },
     ],
-  } as VegaLiteSpec;
+  };
 
   const hist = results.flatMap((s) =>
     s.result.measures.flatMap((m) => {
@@ -72,8 +72,8 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
       return m.exitHistogram.map((n, i) => ({ seed: s.seed, measure: MEASURE_LABEL[m.measure], layer: i + 1, share: total > 0 ? n / total / results.length : 0 }));
     }),
   );
-  const histSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  const histSpec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
     title: `Exit layers at δ = ${config.referenceDelta} (test prompts)`,
     data: { values: hist },
     mark: 'bar',
@@ -84,13 +84,14 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
       x: { field: 'layer', type: 'ordinal', title: 'exit layer' },
       y: { aggregate: 'sum', field: 'share', type: 'quantitative', title: 'share of generated tokens' },
       color: { field: 'measure', type: 'nominal', sort: ORDER, legend: null },
+      tooltip: [{ field: 'measure' }, { field: 'layer' }, { aggregate: 'sum', field: 'share', title: 'share of tokens', format: '.3~g' }],
     },
-  } as VegaLiteSpec;
+  };
 
   const risk = results.flatMap((s) => s.result.measures.flatMap((m) => m.calibration.map((p) => ({ seed: s.seed, measure: MEASURE_LABEL[m.measure], delta: p.delta, testRisk: p.testRisk, guarantee: p.guaranteeRate }))));
   const deltas = [...new Set(risk.map((r) => r.delta))];
-  const riskSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  const riskSpec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
     title: `Calibration: test risk vs tolerance δ (ε = ${config.epsilon}); on or below the diagonal = guarantee kept`,
     width: 360,
     height: 260,
@@ -108,11 +109,11 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
           y: { field: 'testRisk', type: 'quantitative', title: 'test risk (1 − token agreement)' },
           color: colour,
           detail: { field: 'seed', type: 'nominal' },
-          tooltip: [{ field: 'guarantee', title: 'share of re-splits with risk ≤ δ' }],
+          tooltip: [{ field: 'measure' }, { field: 'seed' }, { field: 'delta', title: 'δ' }, { field: 'testRisk', title: 'test risk', format: '.4~g' }, { field: 'guarantee', title: 'share of re-splits with risk ≤ δ', format: '.3~g' }],
         },
       },
     ],
-  } as VegaLiteSpec;
+  };
 
   return [
     { name: 'calm-speedup-vs-consistency', title: `Wall-clock speed-up (points: calibrated λ per δ) and layer-count speed-up over the threshold grid (dashed) vs consistency with the full model, ${depth}-layer decoder`, spec: speedSpec },

@@ -2,7 +2,8 @@
  * Distillation figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Bars/lines show the mean over seeds; ticks/points show each seed.
  */
-import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import { mean } from '../../core/stats';
+import { VEGA_LITE_SCHEMA, type FigureDef, type VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import { STUDENT_RECIPES } from './capacity';
 import type { DistillationConfig } from './config';
@@ -24,8 +25,6 @@ const RECIPE_LABEL: Record<string, string> = {
   online: 'student: online KD (teacher checkpoints)',
 };
 
-const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-
 function rankingFigure(results: SeedResult<DistillationResult>[], config: DistillationConfig): FigureDef {
   const rows: { model: string; metric: string; value: number; seed: number }[] = [];
   const order: string[] = [];
@@ -40,8 +39,8 @@ function rankingFigure(results: SeedResult<DistillationResult>[], config: Distil
   }
   const r0 = results[0].result.ranking;
   const x = { field: 'model', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: -35, labelLimit: 480 } };
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  const spec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
     title: `Ranking (${config.ranking.query === 'keywords' ? 'keyword query -> sentence' : 'sentence -> next sentence'}), ${r0.testQueries} held-out queries x ${r0.evalCandidates} candidates (mean over ${results.length} seed(s))`,
     data: { values: rows },
     facet: { column: { field: 'metric', type: 'nominal', title: null } },
@@ -50,10 +49,10 @@ function rankingFigure(results: SeedResult<DistillationResult>[], config: Distil
       height: 220,
       layer: [
         { mark: { type: 'bar', opacity: 0.8 }, encoding: { x, y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: 'quality (higher is better)' }, color: { field: 'model', type: 'nominal', sort: order, legend: null } } },
-        { mark: { type: 'tick', color: 'black' }, encoding: { x, y: { field: 'value', type: 'quantitative' } } },
+        { mark: { type: 'tick', color: 'black' }, encoding: { x, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'model' }, { field: 'seed' }, { field: 'metric' }, { field: 'value', format: '.3~g' }] } },
       ],
     },
-  } as unknown as VegaLiteSpec;
+  };
   return { name: 'ranking-gap', title: 'Ranking quality of each model, with the share of the cross/dual gap each distilled student closes', spec };
 }
 
@@ -71,8 +70,8 @@ function capacityFigure(results: SeedResult<DistillationResult>[], config: Disti
   const order = ['teacher', ...STUDENT_RECIPES].map((r) => RECIPE_LABEL[r]);
   const x = { field: 'params', type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'teacher parameters' };
   const color = { field: 'recipe', type: 'nominal' as const, sort: order, title: null, legend: { orient: 'bottom' as const, columns: 2, labelLimit: 320 } };
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  const spec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
     title: `Capacity gap on ${c0.dataset}: student of ${c0.studentParams} params (width ${config.capacity.studentWidth}), ${c0.trainExamples} training images`,
     data: { values: rows },
     facet: { column: { field: 'measure', type: 'nominal', title: null } },
@@ -82,10 +81,10 @@ function capacityFigure(results: SeedResult<DistillationResult>[], config: Disti
       height: 220,
       layer: [
         { mark: { type: 'line', point: true }, encoding: { x, y: { aggregate: 'mean', field: 'value', type: 'quantitative', scale: { zero: false }, title: null }, color } },
-        { mark: { type: 'point', opacity: 0.35, size: 20 }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color } },
+        { mark: { type: 'point', opacity: 0.35, size: 20 }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color, tooltip: [{ field: 'recipe' }, { field: 'seed' }, { field: 'width', title: 'teacher width' }, { field: 'params', title: 'teacher params' }, { field: 'value', format: '.4~g' }] } },
       ],
     },
-  } as unknown as VegaLiteSpec;
+  };
   return { name: 'capacity-gap', title: 'Accuracy and fidelity vs teacher size for the three student recipes', spec };
 }
 

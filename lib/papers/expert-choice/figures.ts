@@ -3,6 +3,7 @@
  * specs. Curves are means over seeds.
  */
 import type { RouterKind } from '../../nn/moe';
+import { barChart, lineChart } from '../../figures/charts';
 import type { FigureDef, VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import type { ExpertChoiceConfig } from './config';
@@ -24,23 +25,18 @@ function meanAt(arrays: number[][], i: number): number {
   return arrays.reduce((a, v) => a + v[i], 0) / arrays.length;
 }
 
-const color = { field: 'router', type: 'nominal' as const, title: null, sort: ORDER, legend: { orient: 'bottom' as const, columns: 1, labelLimit: 360 } };
-
-function lineSpec(title: string, rows: object[], yField: string, yTitle: string, extra: Record<string, unknown> = {}): VegaLiteSpec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+function lineSpec(title: string, rows: object[], yField: string, yTitle: string, dash?: string): VegaLiteSpec {
+  return lineChart({
     title,
+    rows,
+    x: { field: 'step', title: 'training step' },
+    y: { field: yField, title: yTitle },
+    color: { field: 'router', order: ORDER },
+    dash: dash ? { field: dash } : undefined,
+    points: rows.length < 80,
     width: 420,
     height: 240,
-    data: { values: rows },
-    mark: { type: 'line', point: rows.length < 80 },
-    encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'training step' },
-      y: { field: yField, type: 'quantitative', title: yTitle, scale: { zero: false } },
-      color,
-      ...extra,
-    },
-  } as VegaLiteSpec;
+  });
 }
 
 export function figures(results: SeedResult<ExpertChoiceResult>[], config: ExpertChoiceConfig): FigureDef[] {
@@ -79,30 +75,26 @@ export function figures(results: SeedResult<ExpertChoiceResult>[], config: Exper
     {
       name: 'ec-expert-load',
       title: `Expert load over training: max/mean over experts (1 = perfectly balanced), mean over MoE layers — ${setting}`,
-      spec: lineSpec('Expert load over training (max / mean over experts)', loadRows, 'value', 'max load / mean load', { strokeDash: { field: 'load', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 300 } } }),
+      spec: lineSpec('Expert load over training (max / mean over experts)', loadRows, 'value', 'max load / mean load', 'load'),
     },
     {
       name: 'ec-dropped-tokens',
       title: `Fraction of assignments dropped for capacity and of tokens processed by no expert, per router — ${setting}`,
-      spec: lineSpec('Dropped assignments and tokens with no expert', dropRows, 'value', 'fraction', { strokeDash: { field: 'what', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 300 } } }),
+      spec: lineSpec('Dropped assignments and tokens with no expert', dropRows, 'value', 'fraction', 'what'),
     },
     {
       name: 'ec-experts-per-token',
       title: `Histogram of experts per token (MoE layers, last ${Math.round(config.tailFraction * 100)}% of training; threshold routing on validation) — ${setting}`,
-      spec: {
-        $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      spec: barChart({
         title: 'Experts per token',
+        rows: histRows,
+        x: { field: 'experts', title: 'experts processing the token', ordinal: true },
+        y: { field: 'fraction', title: 'fraction of tokens' },
+        color: { field: 'router', order: ORDER },
+        group: true,
         width: 420,
         height: 240,
-        data: { values: histRows },
-        mark: 'bar',
-        encoding: {
-          x: { field: 'experts', type: 'ordinal', title: 'experts processing the token' },
-          xOffset: { field: 'router', type: 'nominal', sort: ORDER },
-          y: { field: 'fraction', type: 'quantitative', title: 'fraction of tokens' },
-          color,
-        },
-      } as VegaLiteSpec,
+      }),
     },
     {
       name: 'ec-validation-loss',

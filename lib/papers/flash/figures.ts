@@ -3,27 +3,15 @@
  * We measure the training speed-up at one context only, so the third figure is
  * validation loss vs steps (not speed-up vs context).
  */
+import { lineChart, type Axis } from '../../figures/charts';
 import type { FigureDef, VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import { MODEL_IDS, MODEL_LABEL, type FlashConfig } from './config';
 import type { FlashResult } from './experiment';
 
 const ORDER = MODEL_IDS.map((id) => MODEL_LABEL[id]);
-const color = { field: 'model', type: 'nominal' as const, title: null, sort: ORDER, legend: { orient: 'bottom' as const, columns: 1, labelLimit: 360 } };
-
-function lineChart(title: string, rows: object[], x: { field: string; title: string; log?: boolean }, y: { field: string; title: string; log?: boolean }): VegaLiteSpec {
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    data: { values: rows },
-    mark: { type: 'line', point: true },
-    encoding: {
-      x: { field: x.field, type: 'quantitative', title: x.title, ...(x.log ? { scale: { type: 'log' } } : {}) },
-      y: { field: y.field, type: 'quantitative', title: y.title, scale: y.log ? { type: 'log' } : { zero: false } },
-      color,
-      detail: { field: 'seed', type: 'nominal' },
-    },
-  } as VegaLiteSpec;
+function perSeedLines(title: string, rows: object[], x: Axis, y: Axis): VegaLiteSpec {
+  return lineChart({ title, rows, x, y, color: { field: 'model', order: ORDER }, detail: 'seed' });
 }
 
 export function figures(results: SeedResult<FlashResult>[], config: FlashConfig): FigureDef[] {
@@ -40,17 +28,17 @@ export function figures(results: SeedResult<FlashResult>[], config: FlashConfig)
     {
       name: 'flash-step-time',
       title: `Training step time (fwd + bwd + Adam) vs context at ${config.latency.tokensPerBatch} tokens per batch, log-log (${where})`,
-      spec: lineChart('Step time vs context length', latencyRows, { field: 'context', title: 'context length (tokens)', log: true }, { field: 'ms', title: 'step time (ms)', log: true }),
+      spec: perSeedLines('Step time vs context length', latencyRows, { field: 'context', title: 'context length (tokens)', scale: 'log' }, { field: 'ms', title: 'step time (ms)', scale: 'log' }),
     },
     {
       name: 'flash-loss-vs-time',
       title: `Validation loss vs measured training seconds at context ${config.train.context} (steps fixed per model: ${config.train.steps.transformer} / ${config.train.steps.flashQuad} / ${config.train.steps.flash})`,
-      spec: lineChart('Validation loss vs wall time', curveRows.filter((r) => r.step > 0), { field: 'seconds', title: 'training time (s)' }, { field: 'valLoss', title: 'validation loss (nats/byte)' }),
+      spec: perSeedLines('Validation loss vs wall time', curveRows.filter((r) => r.step > 0), { field: 'seconds', title: 'training time (s)' }, { field: 'valLoss', title: 'validation loss (nats/byte)' }),
     },
     {
       name: 'flash-loss-vs-steps',
       title: `Validation loss vs training steps at context ${config.train.context} (speed-up measured at this one context, so this replaces the paper's speed-up-vs-context figure)`,
-      spec: lineChart('Validation loss vs steps', curveRows.filter((r) => r.step > 0), { field: 'step', title: 'training step' }, { field: 'valLoss', title: 'validation loss (nats/byte)' }),
+      spec: perSeedLines('Validation loss vs steps', curveRows.filter((r) => r.step > 0), { field: 'step', title: 'training step' }, { field: 'valLoss', title: 'validation loss (nats/byte)' }),
     },
   ];
 }

@@ -4,6 +4,8 @@
  * memory per method. Curves are the mean over seeds of each method's selected run
  * (the best of its learning-rate grid); the band spans min..max over seeds.
  */
+import { barChart, lineChart } from '../../figures/charts';
+import { spread } from '../../core/stats';
 import type { FigureDef, VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import { METHOD_IDS, type LocopropConfig, type MethodId } from './config';
@@ -22,10 +24,6 @@ function runsOf(results: SeedResult<LocopropResult>[], m: MethodId): MethodRun[]
     const i = s.result.selected[m];
     return i === undefined ? [] : [s.result.runs[i]];
   });
-}
-
-function stats(v: number[]): { mean: number; lo: number; hi: number } {
-  return { mean: v.reduce((a, b) => a + b, 0) / v.length, lo: Math.min(...v), hi: Math.max(...v) };
 }
 
 interface CurveRow {
@@ -47,40 +45,34 @@ export function lossRows(results: SeedResult<LocopropResult>[], x: 'epoch' | 'se
       const vals = runs.map((r) => r.loss[e]);
       if (vals.some((v) => v === null)) break;
       const cum = runs.map((r) => r.epochSeconds.slice(0, e).reduce((a, b) => a + b, 0));
-      rows.push({ x: x === 'epoch' ? e : stats(cum).mean, method: METHOD_LABEL[m], ...stats(vals as number[]) });
+      rows.push({ x: x === 'epoch' ? e : spread(cum).mean, method: METHOD_LABEL[m], ...spread(vals as number[]) });
     }
   }
   return rows;
 }
 
+const ORDER = METHOD_IDS.map((m) => METHOD_LABEL[m]);
+
 function curve(title: string, xTitle: string, rows: CurveRow[]): VegaLiteSpec {
-  const order = METHOD_IDS.map((m) => METHOD_LABEL[m]);
-  const color = { field: 'method', type: 'nominal' as const, title: null, sort: order, legend: { orient: 'bottom' as const, columns: 3, labelLimit: 240 } };
-  const x = { field: 'x', type: 'quantitative' as const, title: xTitle };
-  const y = { type: 'quantitative' as const, scale: { type: 'log' as const }, title: 'training loss (sigmoid CE, nats per image)' };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return lineChart({
     title,
-    data: { values: rows },
-    layer: [
-      { mark: { type: 'area', opacity: 0.18 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { ...y, field: 'mean' }, color } },
-    ],
-  } as VegaLiteSpec;
+    rows,
+    x: { field: 'x', title: xTitle },
+    y: { field: 'mean', title: 'training loss (sigmoid CE, nats per image)', scale: 'log' },
+    color: { field: 'method', order: ORDER, columns: 3 },
+    band: { lo: 'lo', hi: 'hi' },
+  });
 }
 
 function bars(title: string, yTitle: string, rows: { method: string; value: number; lo: number; hi: number }[]): VegaLiteSpec {
-  const order = METHOD_IDS.map((m) => METHOD_LABEL[m]);
-  const x = { field: 'method', type: 'nominal' as const, sort: order, title: null, axis: { labelAngle: -20 } };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return barChart({
     title,
-    data: { values: rows },
-    layer: [
-      { mark: { type: 'bar' }, encoding: { x, y: { field: 'value', type: 'quantitative', title: yTitle }, color: { field: 'method', type: 'nominal', sort: order, legend: null } } },
-      { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-    ],
-  } as VegaLiteSpec;
+    rows,
+    x: { field: 'method', title: null, order: ORDER, labelAngle: -20 },
+    y: { field: 'value', title: yTitle },
+    color: { field: 'method', order: ORDER, legend: false },
+    errorBar: { lo: 'lo', hi: 'hi' },
+  });
 }
 
 /** Median seconds per training epoch, per method: mean and min..max over seeds. */
@@ -89,7 +81,7 @@ export function epochTimeRows(results: SeedResult<LocopropResult>[]): { method: 
     const runs = runsOf(results, m);
     if (runs.length === 0) return [];
     const med = runs.map((r) => [...r.epochSeconds].sort((a, b) => a - b)[Math.floor(r.epochSeconds.length / 2)]);
-    const s = stats(med);
+    const s = spread(med);
     return [{ method: METHOD_LABEL[m], value: s.mean, lo: s.lo, hi: s.hi }];
   });
 }

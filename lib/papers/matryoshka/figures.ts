@@ -2,12 +2,13 @@
  * MRL figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Lines are means over seeds; bands span min..max over seeds.
  */
-import type { FigureDef, VegaLiteSpec } from '../../figures/types';
+import { spread } from '../../core/stats';
+import { barChart, lineChart } from '../../figures/charts';
+import { VEGA_LITE_SCHEMA, type FigureDef, type VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import type { MatryoshkaConfig } from './config';
 import type { AccuracyTable, MatryoshkaResult, RetrievalFamily } from './experiment';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 const METHOD_LABEL: Record<keyof AccuracyTable, string> = {
   mrl: 'MRL',
@@ -35,34 +36,27 @@ interface Band {
   hi: number;
 }
 
-function stats(values: number[]): { mean: number; lo: number; hi: number } {
-  return { mean: values.reduce((a, b) => a + b, 0) / values.length, lo: Math.min(...values), hi: Math.max(...values) };
-}
-
 function accuracyRows(results: SeedResult<MatryoshkaResult>[]): Band[] {
   const r0 = results[0].result;
   const rows: Band[] = [];
   for (const key of Object.keys(METHOD_LABEL) as (keyof AccuracyTable)[]) {
     if (results.some((s) => !s.result.accuracy[key])) continue;
-    r0.sizes.forEach((m, i) => rows.push({ x: m, series: METHOD_LABEL[key], ...stats(results.map((s) => 100 * (s.result.accuracy[key] as number[])[i])) }));
+    r0.sizes.forEach((m, i) => rows.push({ x: m, series: METHOD_LABEL[key], ...spread(results.map((s) => 100 * (s.result.accuracy[key] as number[])[i])) }));
   }
   return rows;
 }
 
-function bandLines(title: string, rows: Band[], order: string[], xTitle: string, yTitle: string, xLog2: boolean, yScale?: object): VegaLiteSpec {
-  const color = { field: 'series', type: 'nominal' as const, title: null, sort: order, legend: { orient: 'bottom' as const, columns: 2, labelLimit: 360 } };
-  const x = { field: 'x', type: 'quantitative' as const, title: xTitle, scale: xLog2 ? { type: 'log' as const, base: 2 } : { type: 'log' as const }, axis: xLog2 ? { values: [...new Set(rows.map((r) => r.x))] } : {} };
-  return {
-    $schema: SCHEMA,
+function bandLines(title: string, rows: Band[], order: string[], xTitle: string, yTitle: string, xLog2: boolean): VegaLiteSpec {
+  return lineChart({
     title,
+    rows,
+    x: xLog2 ? { field: 'x', title: xTitle, scale: 'log2', ticks: [...new Set(rows.map((r) => r.x))] } : { field: 'x', title: xTitle, scale: 'log' },
+    y: { field: 'mean', title: yTitle },
+    color: { field: 'series', order, columns: 2 },
+    band: { lo: 'lo', hi: 'hi' },
     width: 520,
     height: 320,
-    data: { values: rows },
-    layer: [
-      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: yTitle, scale: yScale ?? { zero: false } }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'mean', type: 'quantitative', title: yTitle, scale: yScale ?? { zero: false } }, color } },
-    ],
-  } as VegaLiteSpec;
+  });
 }
 
 function retrievalRows(results: SeedResult<MatryoshkaResult>[]) {
@@ -75,7 +69,7 @@ function retrievalRows(results: SeedResult<MatryoshkaResult>[]) {
       e.top1.push(100 * p.top1);
       byKey.set(key, e);
     }
-  return [...byKey.values()].map((e) => ({ series: FAMILY_LABEL[e.family], family: e.family, plan: e.name, mflops: e.flops / 1e6, ...stats(e.top1) }));
+  return [...byKey.values()].map((e) => ({ series: FAMILY_LABEL[e.family], family: e.family, plan: e.name, mflops: e.flops / 1e6, ...spread(e.top1) }));
 }
 
 export function figures(results: SeedResult<MatryoshkaResult>[], config: MatryoshkaConfig): FigureDef[] {
@@ -89,50 +83,54 @@ export function figures(results: SeedResult<MatryoshkaResult>[], config: Matryos
   const lineFamilies: RetrievalFamily[] = ['mrl', 'ff', 'slicing', 'svd'];
   const pointFamilies: RetrievalFamily[] = ['adaptive', 'funnel', 'paper-funnel'];
   const allOrder = [...lineFamilies, ...pointFamilies].map((f) => FAMILY_LABEL[f]);
-  const exhaustiveTop1 = stats(results.map((s) => 100 * s.result.retrieval.exhaustiveFullTop1)).mean;
+  const exhaustiveTop1 = spread(results.map((s) => 100 * s.result.retrieval.exhaustiveFullTop1)).mean;
   const color = { field: 'series', type: 'nominal' as const, title: null, sort: allOrder, legend: { orient: 'bottom' as const, columns: 2, labelLimit: 360 } };
   const x = { field: 'mflops', type: 'quantitative' as const, title: 'MFLOPs per query (exact count)', scale: { type: 'log' as const } };
   const y = { field: 'mean', type: 'quantitative' as const, title: 'top-1 accuracy of the nearest neighbour (%)', scale: { zero: false } };
-  const retrievalSpec = {
-    $schema: SCHEMA,
+  const tooltip = [{ field: 'series' }, { field: 'plan' }, { field: 'mean', title: 'top-1 (%)', format: '.3~g' }, { field: 'mflops', title: 'MFLOPs', format: '.3~g' }];
+  const retrievalSpec: VegaLiteSpec = {
+    $schema: VEGA_LITE_SCHEMA,
     title: 'Retrieval: top-1 vs FLOPs per query',
     width: 520,
     height: 340,
     layer: [
-      { data: { values: rRows.filter((r) => lineFamilies.includes(r.family)) }, mark: { type: 'line', point: true }, encoding: { x, y, color, tooltip: [{ field: 'plan' }, { field: 'mean' }, { field: 'mflops' }] } },
+      {
+        data: { values: rRows.filter((r) => lineFamilies.includes(r.family)) },
+        params: [{ name: 'pick', select: { type: 'point', fields: ['series'] }, bind: 'legend' }],
+        mark: { type: 'line', point: true },
+        encoding: { x, y, color, opacity: { condition: { param: 'pick', value: 1 }, value: 0.12 }, tooltip },
+      },
       {
         data: { values: rRows.filter((r) => pointFamilies.includes(r.family)) },
         mark: { type: 'point', filled: true, size: 70 },
-        encoding: { x, y, color, shape: { field: 'series', type: 'nominal', legend: null }, tooltip: [{ field: 'plan' }, { field: 'mean' }, { field: 'mflops' }] },
+        encoding: { x, y, color, shape: { field: 'series', type: 'nominal', legend: null }, tooltip },
       },
       { data: { values: [{ y: exhaustiveTop1 - 0.5 }] }, mark: { type: 'rule', strokeDash: [4, 4], color: 'grey' }, encoding: { y: { field: 'y', type: 'quantitative' } } },
     ],
-  } as VegaLiteSpec;
+  };
 
   // Adaptive classification: where test images stop (chosen threshold), mean over seeds.
   const stopRows = r0.sizes.map((m, i) => {
     const fr = results.map((s) => (100 * s.result.adaptive.chosen.stops[i]) / s.result.testExamples);
-    return { size: String(m), order: i, ...stats(fr) };
+    return { size: String(m), order: i, ...spread(fr) };
   });
   const thresholds = results.map((s) => s.result.adaptive.chosenThreshold);
-  const meanSize = stats(results.map((s) => s.result.adaptive.chosen.meanSize)).mean;
-  const sizeSpec = {
-    $schema: SCHEMA,
+  const meanSize = spread(results.map((s) => s.result.adaptive.chosen.meanSize)).mean;
+  const sizeSpec = barChart({
     title: `Adaptive classification: size each test image stops at (mean size ${meanSize.toFixed(1)} of D = ${D})`,
+    rows: stopRows,
+    x: { field: 'size', title: 'representation size used', order: r0.sizes.map(String), ordinal: true },
+    y: { field: 'mean', title: '% of test images' },
+    errorBar: { lo: 'lo', hi: 'hi' },
     width: 520,
     height: 280,
-    data: { values: stopRows },
-    layer: [
-      { mark: { type: 'bar' }, encoding: { x: { field: 'size', type: 'ordinal', sort: r0.sizes.map(String), title: 'representation size used' }, y: { field: 'mean', type: 'quantitative', title: '% of test images' } } },
-      { mark: { type: 'rule' }, encoding: { x: { field: 'size', type: 'ordinal', sort: r0.sizes.map(String) }, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } },
-    ],
-  } as VegaLiteSpec;
+  });
 
   // Adaptive trade-off: accuracy vs mean size over the threshold sweep, with the fixed sizes.
   const sweepRows: Band[] = [];
   config.adaptiveThresholds.forEach((_, i) => {
     const sizes = results.map((s) => s.result.adaptive.testSweep[i].meanSize);
-    sweepRows.push({ x: stats(sizes).mean, series: 'MRL adaptive (threshold sweep)', ...stats(results.map((s) => 100 * s.result.adaptive.testSweep[i].accuracy)) });
+    sweepRows.push({ x: spread(sizes).mean, series: 'MRL adaptive (threshold sweep)', ...spread(results.map((s) => 100 * s.result.adaptive.testSweep[i].accuracy)) });
   });
   const tradeRows = [...sweepRows, ...accRows.filter((r) => r.series === METHOD_LABEL.mrl || r.series === METHOD_LABEL.ff)];
 

@@ -2,6 +2,8 @@
  * RER figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Each curve is the mean over every trial of every seed; the band spans min..max.
  */
+import { spread } from '../../core/stats';
+import { lineChart } from '../../figures/charts';
 import type { FigureDef, VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import type { RerConfig } from './config';
@@ -36,31 +38,21 @@ function summarise(samples: number[], tables: { label: string; rows: Num[][] }[]
       const vals = rows.map((r) => r[i]);
       if (vals.length === 0 || vals.some((v) => v === null || !(allowZero ? v >= 0 : v > 0))) return;
       const v = vals as number[];
-      out.push({ samples: t, method: label, mean: v.reduce((a, b) => a + b, 0) / v.length, lo: Math.min(...v), hi: Math.max(...v) });
+      out.push({ samples: t, method: label, ...spread(v) });
     });
   return out;
 }
 
-/** y on a log scale, or 'symlog' where exact zeros are meaningful (a greedy policy that is optimal). */
+/** Mean curve with its min–max band per method, log-log (or symlog y where exact zeros are meaningful: an optimal greedy policy). */
 function logLogBand(title: string, yTitle: string, xTitle: string, rows: Row[], order: string[], yScale: 'log' | 'symlog' = 'log'): VegaLiteSpec {
-  const scale = yScale === 'log' ? { type: 'log' as const } : { type: 'symlog' as const, constant: 1e-4 };
-  const color = { field: 'method', type: 'nominal' as const, title: null, sort: order, legend: { orient: 'bottom' as const, columns: 2, labelLimit: 320 } };
-  const x = { field: 'samples', type: 'quantitative' as const, scale: { type: 'log' as const }, title: xTitle };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return lineChart({
     title,
-    data: { values: rows },
-    layer: [
-      {
-        mark: { type: 'area', opacity: 0.18 },
-        encoding: { x, y: { field: 'lo', type: 'quantitative', scale, title: yTitle }, y2: { field: 'hi' }, color },
-      },
-      {
-        mark: { type: 'line', point: true },
-        encoding: { x, y: { field: 'mean', type: 'quantitative', scale, title: yTitle }, color },
-      },
-    ],
-  } as VegaLiteSpec;
+    rows,
+    x: { field: 'samples', title: xTitle, scale: 'log' },
+    y: { field: 'mean', title: yTitle, scale: yScale },
+    color: { field: 'method', order, columns: 2 },
+    band: { lo: 'lo', hi: 'hi' },
+  });
 }
 
 export function figures(results: SeedResult<RerResult>[], config: RerConfig): FigureDef[] {
