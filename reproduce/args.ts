@@ -66,7 +66,7 @@ const COMMANDS = ['run', 'merge', 'doctor'] as const;
 export function parseSeeds(text: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const seeds = parts.map((p) => (/^\d+$/.test(p) ? Number(p) : NaN));
-  const bad = parts.find((p, i) => !Number.isSafeInteger(seeds[i]) || seeds[i] < 1);
+  const bad = parts.find((_, i) => !Number.isSafeInteger(seeds[i]) || seeds[i] < 1);
   if (bad !== undefined || parts.length === 0) {
     throw new UsageError(`bad --seeds '${text}': expected a comma-separated list of positive integers, e.g. 1,2,3`);
   }

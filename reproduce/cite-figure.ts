@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { readJsonIfValid } from '../lib/core/atomic-fs';
 import { listChoices, UsageError } from '../lib/core/errors';
 import { PACKAGE_NAME, repoRoot } from '../lib/core/paths';
+import { suiteVersion } from '../lib/core/provenance';
 import { getPaper, PAPERS, type AnyPaper } from '../lib/papers/registry';
 import { PROFILES, type ProfileName } from '../lib/harness/contract';
 import { readSvgProvenance } from '../lib/figures/render';
@@ -74,11 +75,6 @@ function availableFigures(out: string, papers: readonly AnyPaper[]): string[] {
   const all = new Set<string>();
   for (const p of papers) for (const prof of PROFILES) for (const f of figuresIn(out, p.id, prof) ?? []) all.add(`${p.id}/${f.name}`);
   return [...all];
-}
-
-function suiteVersion(): string | null {
-  const pkg = readJsonIfValid<{ name?: string; version?: string }>(path.join(repoRoot(), 'package.json'));
-  return pkg?.name === PACKAGE_NAME && pkg.version ? pkg.version : null;
 }
 
 /** The repository's public URL when a git remote says so (never guessed). */

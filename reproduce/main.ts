@@ -10,7 +10,7 @@ import { assertWritableDir, removeStaleTempFiles } from '../lib/core/atomic-fs';
 import { UsageError } from '../lib/core/errors';
 import { formatDuration } from '../lib/core/progress';
 import { formatMeasured, isUnexpectedFailure, type ClaimRecord } from '../lib/harness/verdicts';
-import { writeReport } from '../lib/report/report-md';
+import { writeReport } from '../lib/report/write-report';
 import { PAPERS, getPaper, type AnyPaper } from '../lib/papers/registry';
 import { finalizePaper, makePlan, paperDir, readJob, readPlan, runJob, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/harness/runner';
 import { PROFILES } from '../lib/harness/contract';
@@ -157,7 +157,10 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
     const config = configFor(paper, opts, papers);
     return { paper, config, seeds: opts.seeds ?? paper.defaultSeeds[opts.profile], unavailable: paper.unavailable?.(config) };
   });
-  for (const s of selected) s.paper.checkData?.(s.config);
+  for (const s of selected) {
+    s.paper.validate(s.config);
+    s.paper.checkData?.(s.config);
+  }
   // 2. The backend (fails with exit 2 if a forced one cannot load).
   const backend = await selectBackend(opts.backend, opts.quiet ? () => {} : (l) => err(l + '\n'));
   // 3. The output directory.

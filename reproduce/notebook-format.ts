@@ -1,5 +1,5 @@
 /**
- * Committed notebooks carry no outputs (DESIGN §8): outputs hold timings, paths and
+ * Committed notebooks carry no outputs (ARCHITECTURE.md §8): outputs hold timings, paths and
  * figures that change on every run, and would make every re-run a diff. Here: what
  * "stripped" means, how to strip, and how to write a notebook the way Jupyter does
  * (sorted keys, one-space indent) so saving from Jupyter afterwards changes nothing.
@@ -53,7 +53,7 @@ export function notebookProblems(nb: Notebook): string[] {
     const where = `cell ${i + 1}`;
     if (cell.cell_type === 'code') {
       if (cell.outputs?.length) problems.push(`${where} has ${cell.outputs.length} output(s)`);
-      if (cell.execution_count != null) problems.push(`${where} has execution_count ${cell.execution_count}`);
+      if (cell.execution_count !== null && cell.execution_count !== undefined) problems.push(`${where} has execution_count ${cell.execution_count}`);
     }
     for (const key of TRANSIENT_CELL_METADATA) if (cell.metadata && key in cell.metadata) problems.push(`${where} has metadata '${key}'`);
   });

@@ -1,6 +1,6 @@
 /**
  * `npm run notebooks`: runs the notebooks headlessly on the tslab kernel, the way CI
- * does (DESIGN §8), and exits non-zero if one fails. The kernel is (re)registered in
+ * does (ARCHITECTURE.md §8), and exits non-zero if one fails. The kernel is (re)registered in
  * .jupyter/ first; the execution itself is nbclient (reproduce/run_notebooks.py).
  */
 import * as path from 'node:path';

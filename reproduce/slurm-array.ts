@@ -1,6 +1,6 @@
 /**
  * `npm run slurm`: the reproduce run split into `--shard i/N` jobs of one Slurm array
- * (DESIGN §7). Validates everything first (exit 2, one line), writes the sbatch script
+ * (ARCHITECTURE.md §7). Validates everything first (exit 2, one line), writes the sbatch script
  * from reproduce/slurm.sbatch into <out>/shards/, submits it with
  * `sbatch --wait --array=0-(N-1)`, then names every failed shard (exit 1) or merges the
  * shards' results into one REPORT.md outside Slurm (a merge job with `afterok` on a

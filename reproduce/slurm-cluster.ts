@@ -1,6 +1,6 @@
 /**
  * A throw-away single-node Slurm cluster inside this machine, for the integration
- * test of `npm run slurm` (DESIGN §7): munged with its own key and socket, slurmctld
+ * test of `npm run slurm` (ARCHITECTURE.md §7): munged with its own key and socket, slurmctld
  * and slurmd as background daemons, every file (config, state, spool, logs, PID files)
  * in one folder. No systemd and no cgroups: process tracking by /proc
  * (proctrack/linuxproc), no task plugin, no accounting.

@@ -22,7 +22,7 @@ export function configKeys(config: object, prefix = ''): string[] {
 function describeType(v: unknown): string {
   if (Array.isArray(v)) return v.length > 0 && typeof v[0] === 'string' ? 'a comma-separated list of strings' : 'a comma-separated list of numbers';
   if (typeof v === 'boolean') return 'true or false';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'a number' : 'a number';
+  if (typeof v === 'number') return 'a number';
   return `a ${typeof v}`;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Progress on stderr with an ETA, for long runs. Throttled so a tight training
  * loop does not spend its time printing; silent when `quiet`.
- * Reading the clock here is for display only — never for decisions (DESIGN §2).
+ * Reading the clock here is for display only — never for decisions (ARCHITECTURE.md §2).
  */
 export interface ProgressOptions {
   label: string;

@@ -1,12 +1,12 @@
 /**
  * Provenance for run.json and every figure: enough to say exactly which code,
- * packages, hardware, config and seed produced a number (DESIGN §4).
+ * packages, hardware, config and seed produced a number (ARCHITECTURE.md §4).
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { packageDir, repoRoot } from './paths';
+import { PACKAGE_NAME, packageDir, repoRoot } from './paths';
 
 export interface GitInfo {
   commit: string | null;
@@ -77,4 +77,14 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     hostname: os.hostname(),
   };
+}
+
+/** The suite's version (package.json), for citing a figure; null where there is no package.json (a bundle). */
+export function suiteVersion(): string | null {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot(), 'package.json'), 'utf8')) as { name?: string; version?: string };
+    return pkg.name === PACKAGE_NAME && typeof pkg.version === 'string' ? pkg.version : null;
+  } catch {
+    return null;
+  }
 }

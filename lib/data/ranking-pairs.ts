@@ -71,7 +71,8 @@ export function buildVocab(docs: readonly TextDocument[], size: number): WordVoc
   };
 }
 
-export type QueryMode = 'previous-sentence' | 'keywords';
+export const QUERY_MODES = ['previous-sentence', 'keywords'] as const;
+export type QueryMode = (typeof QUERY_MODES)[number];
 
 export interface RankingSetOptions {
   query: QueryMode;

@@ -1,7 +1,13 @@
 /**
  * The contract every paper implements. A paper is a folder lib/papers/<id>/ whose
  * index.ts exports a `PaperDefinition`; registering it in lib/papers/registry.ts is
- * all the CLI and the notebooks need.
+ * all the CLI and the notebooks need (ARCHITECTURE.md, "Adding a paper").
+ *
+ * The life of a run, as the harness drives it:
+ *   validate(config) and checkData(config)   before anything is written (bad input: exit 2)
+ *   run(config, ctx) once per seed           a pure function of config and seed
+ *   claims[i].metric(result) per seed        judged in lib/harness/verdicts.ts
+ *   figures(results, config), tables(results, config)   shown by notebooks, REPORT.md, report.html
  */
 import type { RunRng } from '../core/rng';
 import type { Progress } from '../core/progress';
@@ -36,7 +42,7 @@ export interface Expectation {
 }
 
 export interface Claim<R> {
-  /** Stable id, kebab-case, unique across the suite. */
+  /** Stable id, kebab-case, unique across the suite, starting with the paper id (or its short form). */
   id: string;
   /** e.g. 'arXiv:2103.05896' */
   paper: string;
@@ -47,7 +53,7 @@ export interface Claim<R> {
   paperValue: string;
   /** What `metric` measures, with units, e.g. 'error(SGD) / error(SGD-RER) at T=20000'. */
   measures: string;
-  /** Computed on one seed's result; aggregated over seeds (mean ± std), judged on the mean. */
+  /** Computed on one seed's result; aggregated over seeds and judged in lib/harness/verdicts.ts. */
   metric(result: R): number | NotRun;
   expect: Expectation;
   /** Why this tolerance — decided before looking at the result. */
@@ -67,6 +73,24 @@ export interface SeedResult<R> {
   result: R;
 }
 
+/** One cell of a result table: text as is, numbers formatted by the renderer, null shown as '—'. */
+export type TableCell = string | number | null;
+
+/**
+ * A per-paper result table (e.g. CALM's calibrated thresholds per measure and δ).
+ * Data, not HTML: the notebook, REPORT.md and report.html render the same table
+ * (lib/report/tables.ts).
+ */
+export interface ResultTable {
+  /** Anchor-safe name: letters, digits and dashes. */
+  name: string;
+  title: string;
+  columns: string[];
+  rows: TableCell[][];
+  /** One line under the table: units, which seed, what '—' means. */
+  note?: string;
+}
+
 export interface PaperDefinition<C extends object = object, R = unknown> {
   id: string;
   title: string;
@@ -76,11 +100,11 @@ export interface PaperDefinition<C extends object = object, R = unknown> {
   profiles: Record<ProfileName, C>;
   /** Seeds run when --seeds is not given. */
   defaultSeeds: Record<ProfileName, number[]>;
-  /** One seed's run: a pure function of config and ctx.seed. Result must be JSON-serialisable. */
-  run(config: C, ctx: RunContext): Promise<R>;
-  claims: Claim<R>[];
-  /** Pure: results of all seeds -> Vega-Lite specs. */
-  figures(results: SeedResult<R>[], config: C): FigureDef[];
+  /**
+   * Throws UsageError (one line naming the key, the bad value and what is valid) when a
+   * config cannot run. Called before anything is written, by the CLI, Slurm and the notebooks.
+   */
+  validate(config: C): void;
   /**
    * Throws DataError (one line: file, package, install command) when data this
    * config needs is missing or corrupt. Called before anything is written.
@@ -88,4 +112,11 @@ export interface PaperDefinition<C extends object = object, R = unknown> {
   checkData?(config: C): void;
   /** A reason this config cannot run here (optional dataset not installed, ...): its claims report not-run. */
   unavailable?(config: C): string | undefined;
+  /** One seed's run: a pure function of config and ctx.seed. Result must be JSON-serialisable. */
+  run(config: C, ctx: RunContext): Promise<R>;
+  claims: Claim<R>[];
+  /** Pure: results of all seeds -> Vega-Lite specs. */
+  figures(results: SeedResult<R>[], config: C): FigureDef[];
+  /** Pure: results of all seeds -> the paper's own result tables (may be empty). */
+  tables(results: SeedResult<R>[], config: C): ResultTable[];
 }

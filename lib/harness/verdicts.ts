@@ -4,34 +4,9 @@
  * against the expectation fixed in claims.ts. Nothing here knows about any paper.
  */
 import type { Claim, Expectation, ProfileName, SeedResult } from './contract';
+import type { ClaimRecord, Measured } from './files';
 
-export type Verdict = 'reproduced' | 'not-reproduced' | 'not-run';
-
-export interface Measured {
-  mean: number;
-  std: number;
-  n: number;
-  perSeed: { seed: number; value: number }[];
-}
-
-/** One entry of claims.json. */
-export interface ClaimRecord {
-  id: string;
-  paper: string;
-  statement: string;
-  source: string;
-  paperValue: string;
-  measures: string;
-  measured: Measured | null;
-  tolerance: string;
-  toleranceWhy: string;
-  verdict: Verdict;
-  /** Why not run, or why a known non-reproduction is believed to happen. */
-  reason?: string;
-  /** True when the verdict is what claims.ts records as known for this profile. */
-  expected: boolean;
-  profile: ProfileName;
-}
+export type { ClaimRecord, Measured, Verdict } from './files';
 
 export function formatExpectation(e: Expectation): string {
   const parts: string[] = [];
@@ -80,6 +55,9 @@ export function evaluateClaim<R>(claim: Claim<R>, results: SeedResult<R>[], prof
     if (typeof v !== 'number') return { ...base, measured: null, verdict: 'not-run', reason: v.notRun, expected: true };
     perSeed.push({ seed, value: v });
   }
+  const nonFinite = perSeed.find((p) => !Number.isFinite(p.value));
+  // JSON has no NaN or Infinity: keep such a result out of claims.json and say so.
+  if (nonFinite) return { ...base, measured: null, verdict: 'not-reproduced', reason: `metric is not a finite number (seed ${nonFinite.seed}: ${nonFinite.value})`, expected: false };
   const { mean, std } = meanStd(perSeed.map((p) => p.value));
   const measured: Measured = { mean, std, n: perSeed.length, perSeed };
   const ok = meetsExpectation(mean, claim.expect);
@@ -89,13 +67,18 @@ export function evaluateClaim<R>(claim: Claim<R>, results: SeedResult<R>[], prof
     ...base,
     measured,
     verdict: 'not-reproduced',
-    reason: known?.reason ?? (Number.isFinite(mean) ? undefined : 'metric is not a finite number'),
+    reason: known?.reason,
     expected: known !== undefined,
   };
 }
 
 export function evaluateClaims<R>(claims: Claim<R>[], results: SeedResult<R>[], profile: ProfileName): ClaimRecord[] {
   return claims.map((c) => evaluateClaim(c, results, profile));
+}
+
+/** Every claim of a paper that cannot run here, as not-run with the reason (a declared precondition: expected). */
+export function notRunClaims<R>(claims: Claim<R>[], profile: ProfileName, reason: string): ClaimRecord[] {
+  return evaluateClaims(claims, [], profile).map((c) => ({ ...c, verdict: 'not-run', reason, expected: true, measured: null }));
 }
 
 /** A claim record that the CLI counts as a failure (exit 1). */

@@ -83,7 +83,7 @@ export function bimodalSystem(d: number, rho: number, stream: Stream): { A: Mat;
 
 /** Stationary covariance sum_k sigma^2 A^k (A^k)^T (needs spectral radius < 1). */
 export function stationaryCovariance(a: Mat, d: number, sigma: number): Mat {
-  let sum = new Float64Array(d * d);
+  const sum = new Float64Array(d * d);
   let term = identity(d);
   const at = transpose(a, d);
   for (let k = 0; k < 100000; k++) {
@@ -291,7 +291,7 @@ export class BatchedAffineSgd {
  * Running OLS moments for `trials` trajectories on tfjs: Sxx += X^T X and Syx += Y^T X
  * per chunk of C samples, as batched matMuls [trials, d, C] x [trials, C, d]. The
  * transposed operands are uploaded explicitly: transposeA/B matMul takes a slow path on
- * the wasm backend (DESIGN §3).
+ * the wasm backend (ARCHITECTURE.md §3).
  */
 export class BatchedMoments {
   private sxx: tf.Tensor3D;

@@ -70,11 +70,6 @@ export function mrlLogitsAt(z: tf.Tensor2D, head: MrlHead, i: number): tf.Tensor
   });
 }
 
-/** One [B, C] logits tensor per nesting size. */
-export function mrlLogits(z: tf.Tensor2D, head: MrlHead): tf.Tensor2D[] {
-  return head.sizes.map((_, i) => mrlLogitsAt(z, head, i));
-}
-
 /**
  * Logits of every size at once, [B, S, C]: one matMul instead of S small ones (S small
  * heads cost ~30 ms of dispatch per training step on wasm; this costs ~one).

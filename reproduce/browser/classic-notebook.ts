@@ -44,7 +44,13 @@ export interface RunNotebookOptions {
   settleMs?: number;
 }
 
-declare const Jupyter: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** The parts of the classic Notebook's page-side API this driver touches. */
+interface NotebookCell {
+  cell_type: string;
+  get_text(): string;
+  _handle_execute_reply: (msg: { content: { status: string } }) => unknown;
+}
+declare const Jupyter: { notebook: { _fully_loaded?: boolean; kernel: { name: string; is_connected(): boolean; info_reply?: unknown }; get_cells(): NotebookCell[] } };
 
 /** Opens `url` (a /notebooks/... URL) and waits for the notebook and its kernel. */
 export async function openNotebook(page: Page, url: string, opts: RunNotebookOptions): Promise<void> {
@@ -69,11 +75,11 @@ export async function runAllAndWait(page: Page, opts: RunNotebookOptions): Promi
   await page.evaluate(() => {
     const w = window as unknown as { __reproReplies: Record<number, string> };
     w.__reproReplies = {};
-    Jupyter.notebook.get_cells().forEach((cell: any, i: number) => {
+    Jupyter.notebook.get_cells().forEach((cell, i) => {
       if (cell.cell_type !== 'code') return;
       const orig = cell._handle_execute_reply;
       // get_callbacks() binds this property at execute time, so wrapping the instance works.
-      cell._handle_execute_reply = function (msg: any) {
+      cell._handle_execute_reply = function (this: NotebookCell, msg: { content: { status: string } }) {
         w.__reproReplies[i] = msg.content.status;
         return orig.call(this, msg);
       };
@@ -88,7 +94,7 @@ export async function runAllAndWait(page: Page, opts: RunNotebookOptions): Promi
       const s = await page.evaluate(() => {
         const replies = (window as unknown as { __reproReplies: Record<number, string> }).__reproReplies;
         const cells = Jupyter.notebook.get_cells();
-        const pending = cells.filter((c: any, i: number) => c.cell_type === 'code' && c.get_text().trim() && replies[i] === undefined).length;
+        const pending = cells.filter((c, i) => c.cell_type === 'code' && c.get_text().trim() && replies[i] === undefined).length;
         const failed = Object.values(replies).some((st) => st !== 'ok');
         const icon = document.getElementById('kernel_indicator_icon');
         const idle = !!icon && icon.classList.contains('kernel_idle_icon');

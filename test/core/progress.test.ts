@@ -17,7 +17,7 @@ test('progress prints label, fraction and ETA, throttled, and always the last ti
   p.tick(1);
   p.tick(1);
   assert.equal(lines.length, 1, 'throttled after the first line');
-  assert.match(lines[0], /^\[rer seed 1\]  25% 1\/4 elapsed \S+ eta \S+ loss 0\.5$/);
+  assert.match(lines[0], /^\[rer seed 1\] {2}25% 1\/4 elapsed \S+ eta \S+ loss 0\.5$/);
   p.tick(1);
   assert.equal(lines.length, 2);
   assert.match(lines[1], /100% 4\/4 .* eta 0\.0s$/);

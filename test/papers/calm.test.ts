@@ -59,12 +59,6 @@ test('smoke run on wasm: same seed twice -> identical tokens, exit layers and ca
       assert.equal(p.realMatchesSimulation, 1);
     }
   }
-  for (const c of calm.claims) {
-    const v = c.metric(a);
-    assert.ok(typeof v === 'number' ? Number.isFinite(v) : typeof v.notRun === 'string', c.id);
-  }
-  const figs = calm.figures([{ seed: 1, result: a }], smoke);
-  assert.equal(figs.length, 3);
   const html = exitLayerHtml(a.sample, a.depth);
   assert.equal((html.match(/title="layer \d"/g) ?? []).length, smoke.genLen);
   // a different seed trains a different model

@@ -37,28 +37,6 @@ test('smoke run on wasm: same seed twice gives identical results, no leaked tens
     }
 });
 
-test('claims are well-formed and computable on a smoke result; figures are valid', async () => {
-  const r = first ?? (await distillation.run(smoke, ctx(1)));
-  const ids = new Set<string>();
-  for (const c of distillation.claims) {
-    assert.ok(!ids.has(c.id), `duplicate claim id ${c.id}`);
-    ids.add(c.id);
-    assert.match(c.id, /^distill-[a-z0-9-]+$/);
-    assert.ok(c.toleranceWhy.length > 20);
-    assert.ok(c.expect.atLeast !== undefined || c.expect.atMost !== undefined);
-    const v = c.metric(r);
-    assert.ok(typeof v === 'number' ? Number.isFinite(v) : typeof v.notRun === 'string', `${c.id}: ${JSON.stringify(v)}`);
-  }
-  assert.ok(distillation.claims.length >= 3);
-  const figs = distillation.figures([{ seed: 1, result: r }], smoke);
-  assert.equal(figs.length, 2);
-  for (const f of figs) {
-    assert.match(f.name, /^[a-z0-9][a-z0-9-]*$/);
-    const spec = JSON.parse(JSON.stringify(f.spec)) as { data: { values: unknown[] } };
-    assert.ok(spec.data.values.length > 0, `${f.name} has no data`);
-  }
-});
-
 test('gap closed = (student - dual) / (cross - dual); undefined without a gap', () => {
   assert.ok(Math.abs((gapClosed(0.5, 0.4, 0.6) as number) - 0.5) < 1e-12);
   assert.equal(gapClosed(0.7, 0.4, 0.4), null);

@@ -50,28 +50,9 @@ test('smoke run: same seed twice gives identical results, no leaked tensors, JSO
   assert.ok(Math.abs(a.pcaVarianceExplained[s - 1] - 1) < 1e-9);
 });
 
-test('claims are well-formed and computable on a smoke result; figures are valid', async () => {
+test('exhaustive search at D always qualifies for the retrieval FLOP claim (the factor is >= 1)', async () => {
   const r = cached ?? (await runWasm(1));
-  const ids = new Set<string>();
-  for (const c of matryoshka.claims) {
-    assert.ok(!ids.has(c.id), `duplicate ${c.id}`);
-    ids.add(c.id);
-    assert.match(c.id, /^matryoshka-[a-z0-9-]+$/);
-    assert.ok(c.toleranceWhy.length > 20);
-    assert.ok(c.expect.atLeast !== undefined || c.expect.atMost !== undefined);
-    const v = c.metric(r);
-    assert.ok(typeof v === 'number' ? Number.isFinite(v) : typeof v.notRun === 'string', `${c.id}: ${JSON.stringify(v)}`);
-  }
-  assert.ok(matryoshka.claims.length >= 3);
-  assert.ok(retrievalFlopFactor(r) >= 1, 'exhaustive search at D itself always qualifies');
-  const figs = matryoshka.figures([{ seed: 1, result: r }], smoke);
-  assert.equal(figs.length, 4);
-  for (const f of figs) {
-    assert.match(f.name, /^[a-z0-9][a-z0-9-]*$/);
-    const spec = JSON.parse(JSON.stringify(f.spec)) as { data?: { values: unknown[] }; layer?: { data?: { values: unknown[] } }[] };
-    const n = (spec.data?.values.length ?? 0) + (spec.layer ?? []).reduce((s, l) => s + (l.data?.values.length ?? 0), 0);
-    assert.ok(n > 0, `${f.name} has no data`);
-  }
+  assert.ok(retrievalFlopFactor(r) >= 1);
 });
 
 test('plans: the paper funnel scaled to D, halving funnels end at D with resultSize', () => {

@@ -1,5 +1,5 @@
 /**
- * The CALM claims, as data. Tolerances were fixed before the first quick run (DESIGN §5)
+ * The CALM claims, as data. Tolerances were fixed before the first quick run (ARCHITECTURE.md §5)
  * and are not to be tuned to the results.
  *
  * Sources (checked with the search tool): the abstract of arXiv:2207.07061 ("speedup of up

@@ -34,7 +34,8 @@ import { learnThenTest } from '../../nn/learn-then-test';
 import { trainStep } from '../../nn/training';
 import type { RunContext } from '../../harness/contract';
 import type { CalmConfig } from './config';
-import { checkConsistencyMetric, consistency, rougeL, tokenAgreement } from './consistency';
+import { checkConsistencyMetric, CONSISTENCY_METRICS, consistency, rougeL, tokenAgreement } from './consistency';
+import { configCheck } from '../../harness/validate';
 
 export interface CalibrationPoint {
   delta: number;
@@ -105,19 +106,17 @@ export interface CalmResult {
 }
 
 export function validateConfig(c: CalmConfig): void {
-  const posInt: (keyof CalmConfig)[] = ['depth', 'width', 'heads', 'ffnHidden', 'trainSteps', 'batchSize', 'seqLen', 'classifierSteps', 'evalBatches', 'promptLen', 'genLen', 'calPrompts', 'testPrompts', 'resplits', 'timingPrompts', 'decodeChunk'];
-  for (const k of posInt) {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`calm: ${k} must be a positive integer, got ${v}`);
-  }
-  if (c.depth < 2) throw new UsageError(`calm: depth must be at least 2 for early exit, got ${c.depth}`);
-  if (c.width % c.heads !== 0 || (c.width / c.heads) % 2 !== 0) throw new UsageError(`calm: width ${c.width} must split into ${c.heads} heads of even size`);
-  if (c.timingPrompts > c.testPrompts) throw new UsageError(`calm: timingPrompts (${c.timingPrompts}) must be <= testPrompts (${c.testPrompts})`);
-  for (const d of c.deltas) if (!(d > 0 && d < 1)) throw new UsageError(`calm: every δ in deltas must be in (0, 1), got ${d}`);
-  if (!c.deltas.includes(c.referenceDelta)) throw new UsageError(`calm: referenceDelta ${c.referenceDelta} must be one of deltas (${c.deltas.join(', ')})`);
-  if (!(c.epsilon > 0 && c.epsilon < 1)) throw new UsageError(`calm: epsilon must be in (0, 1), got ${c.epsilon}`);
-  for (const l of c.gridLevels) if (!(l > 0 && l < 1)) throw new UsageError(`calm: gridLevels must lie in (0, 1), got ${l}`);
-  checkConsistencyMetric(c.consistency);
+  configCheck('calm', c)
+    .integers(['depth', 'width', 'heads', 'ffnHidden', 'trainSteps', 'batchSize', 'seqLen', 'classifierSteps', 'evalBatches', 'promptLen', 'genLen', 'calPrompts', 'testPrompts', 'resplits', 'timingPrompts', 'decodeChunk'])
+    .integers(['depth'], { min: 2 })
+    .evenHeads('width', 'heads')
+    .require(c.timingPrompts <= c.testPrompts, 'timingPrompts', `at most testPrompts=${c.testPrompts}`)
+    .list('deltas', { above: 0, below: 1 })
+    .require(c.deltas.includes(c.referenceDelta), 'referenceDelta', `one of deltas (${c.deltas.join(', ')})`)
+    .numbers(['epsilon'], { above: 0, below: 1 })
+    .numbers(['learningRate', 'positionTemp'])
+    .list('gridLevels', { above: 0, below: 1 })
+    .oneOf('consistency', CONSISTENCY_METRICS);
 }
 
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
@@ -257,7 +256,6 @@ function calibrate(risk: number[][], cal: number[], test: number[], delta: numbe
 }
 
 export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
-  validateConfig(c);
   const metric = checkConsistencyMetric(c.consistency);
   const corpus = loadSotu();
   const lm = new EarlyExitLM({ vocab: 256, width: c.width, depth: c.depth, heads: c.heads, ffnHidden: c.ffnHidden }, ctx.rng, 'calm');

@@ -2,7 +2,7 @@
  * A decoded sample coloured by exit layer, as HTML (the notebook displays it with
  * tslab.display.html; lib/ stays independent of the kernel).
  */
-import { escapeHtml } from '../../report/html';
+import { escapeHtml } from '../../core/html';
 import { decodeBytes } from '../../data/text';
 import type { CalmSample } from './experiment';
 

@@ -2,8 +2,9 @@
 import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type CalmConfig } from './config';
-import { run, type CalmResult } from './experiment';
+import { run, validateConfig, type CalmResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { CalmConfig } from './config';
 export type { CalmResult, CalmSample, CalibrationPoint, MeasureResult } from './experiment';
@@ -15,7 +16,9 @@ export const calm: PaperDefinition<CalmConfig, CalmResult> = {
   references: ['Schuster, Fisch, Gupta, Dehghani, Bahri, Tran, Tay, Metzler. Confident Adaptive Language Modeling. NeurIPS 2022. arXiv:2207.07061'],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
+  tables,
 };

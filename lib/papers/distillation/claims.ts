@@ -1,6 +1,6 @@
 /**
  * The distillation claims, as data. Tolerances were written before the first quick run
- * and are not tuned to results (DESIGN §5).
+ * and are not tuned to results (ARCHITECTURE.md §5).
  *
  * The papers' tables could not be read here (stored copies stop after the abstract or
  * the introduction), so the claims cite abstracts and are judged on direction and order

@@ -2,8 +2,9 @@
 import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type DistillationConfig } from './config';
-import { checkData, run, type DistillationResult } from './experiment';
+import { checkData, run, validateConfig, type DistillationResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { DistillationConfig } from './config';
 export type { DistillationResult } from './experiment';
@@ -19,8 +20,10 @@ export const distillation: PaperDefinition<DistillationConfig, DistillationResul
   ],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
+  tables,
   checkData,
 };

@@ -1,6 +1,6 @@
 /**
  * The expert-choice claims, as data. Tolerances were fixed before the first quick run
- * and are not to be tuned to the results (DESIGN §5).
+ * and are not to be tuned to the results (ARCHITECTURE.md §5).
  *
  * The stored copies of the paper stop after the abstract (the step-to-perplexity figure
  * for 8B/64E could not be read here), so the convergence claims cite the abstract's
@@ -10,7 +10,8 @@
  */
 import type { RouterKind } from '../../nn/moe';
 import type { Claim, NotRun } from '../../harness/contract';
-import { stepsToReach, type ExpertChoiceResult, type LoadCurve, type RouterRun } from './experiment';
+import { firstCrossing } from '../../harness/metrics';
+import type { ExpertChoiceResult, LoadCurve, RouterRun } from './experiment';
 
 const PAPER = 'arXiv:2202.09368';
 
@@ -38,7 +39,7 @@ export function convergenceSpeedup(r: ExpertChoiceResult, baseline: RouterKind):
   if ('notRun' in base) return base;
   const target = base.valLoss[base.valLoss.length - 1];
   const baseSteps = base.valSteps[base.valSteps.length - 1];
-  const ecSteps = stepsToReach(ec.valSteps, ec.valLoss, target);
+  const ecSteps = firstCrossing(ec.valSteps, ec.valLoss, target);
   return ecSteps === null ? 1 : baseSteps / Math.max(ecSteps, 1);
 }
 

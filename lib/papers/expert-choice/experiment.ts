@@ -19,7 +19,6 @@
  * validation losses bounds what the look-ahead was worth.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../core/errors';
 import { loadSotu, sampleTextBatch } from '../../data/text';
 import { createMoe, expertCapacity, moeForward, ROUTERS, summarizeLoad, type MoeParams, type MoeRouting, type RouterKind } from '../../nn/moe';
 import { TransformerLM } from '../../nn/transformer';
@@ -27,6 +26,7 @@ import { ParamStore } from '../../nn/layers';
 import { crossEntropy, setLearningRate, trainStep } from '../../nn/training';
 import type { RunContext } from '../../harness/contract';
 import type { ExpertChoiceConfig } from './config';
+import { configCheck } from '../../harness/validate';
 
 export interface LoadCurve {
   step: number[];
@@ -68,44 +68,22 @@ export interface ExpertChoiceResult {
 }
 
 export function validateConfig(c: ExpertChoiceConfig): void {
-  const posInt = (k: keyof ExpertChoiceConfig) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`expert-choice config ${k}=${v} must be a positive integer`);
-  };
-  for (const k of ['width', 'depth', 'heads', 'ffnHidden', 'experts', 'groupSize', 'batchSize', 'seqLen', 'steps', 'evalEvery', 'evalBatches'] as const) posInt(k);
-  if (c.depth < 2) throw new UsageError(`expert-choice config depth=${c.depth} must be at least 2 (MoE sits in every other block, starting at block 1)`);
-  if (c.width % c.heads !== 0 || (c.width / c.heads) % 2 !== 0) throw new UsageError(`expert-choice config width=${c.width} must split into heads=${c.heads} of even size (RoPE)`);
-  for (const r of c.routers) if (!(ROUTERS as readonly string[]).includes(r)) throw new UsageError(`expert-choice config routers contains '${r}'; valid routers: ${ROUTERS.join(', ')}`);
-  if (c.routers.length === 0) throw new UsageError('expert-choice config routers must name at least one router');
   const tokens = c.batchSize * c.seqLen;
-  if (tokens % c.groupSize !== 0 || c.groupSize % c.seqLen !== 0) {
-    throw new UsageError(`expert-choice config groupSize=${c.groupSize} must be a multiple of seqLen=${c.seqLen} that divides batchSize*seqLen=${tokens}`);
-  }
-  if (!(c.capacityFactor > 0)) throw new UsageError(`expert-choice config capacityFactor=${c.capacityFactor} must be > 0`);
-  if (!(c.learningRate > 0)) throw new UsageError(`expert-choice config learningRate=${c.learningRate} must be > 0`);
-  if (!(c.auxLossWeight >= 0)) throw new UsageError(`expert-choice config auxLossWeight=${c.auxLossWeight} must be >= 0`);
-  if (!(c.tailFraction > 0 && c.tailFraction <= 1)) throw new UsageError(`expert-choice config tailFraction=${c.tailFraction} must be in (0, 1]`);
-  if (!Number.isInteger(c.warmupSteps) || c.warmupSteps < 0) throw new UsageError(`expert-choice config warmupSteps=${c.warmupSteps} must be a non-negative integer`);
+  configCheck('expert-choice', c)
+    .integers(['width', 'depth', 'heads', 'ffnHidden', 'experts', 'groupSize', 'batchSize', 'seqLen', 'steps', 'evalEvery', 'evalBatches'])
+    .integers(['depth'], { min: 2 })
+    .evenHeads('width', 'heads')
+    .oneOf('routers', ROUTERS)
+    .require(tokens % c.groupSize === 0 && c.groupSize % c.seqLen === 0, 'groupSize', `a multiple of seqLen=${c.seqLen} that divides batchSize*seqLen=${tokens}`)
+    .numbers(['capacityFactor', 'learningRate'])
+    .numbers(['auxLossWeight'], { min: 0 })
+    .numbers(['tailFraction'], { above: 0, max: 1 })
+    .integers(['warmupSteps'], { min: 0 });
 }
 
 /** Blocks that hold an MoE feed-forward: every other one, starting at block 1. */
 export function moeLayerIndices(depth: number): number[] {
   return Array.from({ length: depth }, (_, i) => i).filter((i) => i % 2 === 1);
-}
-
-/**
- * Steps at which a validation curve first reaches `target` (linear interpolation
- * between evaluations); null if it never does.
- */
-export function stepsToReach(steps: number[], losses: number[], target: number): number | null {
-  for (let i = 0; i < losses.length; i++) {
-    if (losses[i] <= target) {
-      if (i === 0) return steps[0];
-      const [s0, s1, l0, l1] = [steps[i - 1], steps[i], losses[i - 1], losses[i]];
-      return l0 === l1 ? s1 : s0 + ((l0 - target) / (l0 - l1)) * (s1 - s0);
-    }
-  }
-  return null;
 }
 
 interface Model {
@@ -164,7 +142,6 @@ async function trainRouter(config: ExpertChoiceConfig, router: RouterKind, ctx: 
   const { batchSize: B, seqLen: T, experts: E } = config;
   const model = buildModel(config, router, ctx);
   const layers = model.moe.size;
-  const width = 3 * E + 1 + E;
   const batchRouting = (): MoeRouting => ({ mode: 'batch' });
   const trainStream = ctx.rng.stream('data/train');
   const valStream = ctx.rng.stream('data/validation');
@@ -296,7 +273,6 @@ async function trainRouter(config: ExpertChoiceConfig, router: RouterKind, ctx: 
 }
 
 export async function run(config: ExpertChoiceConfig, ctx: RunContext): Promise<ExpertChoiceResult> {
-  validateConfig(config);
   const corpus = loadSotu();
   const lmProbe = buildParamCount(config);
   const result: ExpertChoiceResult = {

@@ -4,6 +4,7 @@ import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type ExpertChoiceConfig } from './config';
 import { run, validateConfig, type ExpertChoiceResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { ExpertChoiceConfig } from './config';
 export type { ExpertChoiceResult } from './experiment';
@@ -14,8 +15,9 @@ export const expertChoice: PaperDefinition<ExpertChoiceConfig, ExpertChoiceResul
   references: ['Zhou, Lei, Liu, Du, Huang, Zhao, Dai, Chen, Le, Laudon. Mixture-of-Experts with Expert Choice Routing. NeurIPS 2022. arXiv:2202.09368'],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
-  checkData: (config) => validateConfig(config),
+  tables,
 };

@@ -1,10 +1,10 @@
 /**
  * The FLASH claims, as data. Tolerances were fixed before the first quick run and are
- * not to be tuned to the results (DESIGN §5).
+ * not to be tuned to the results (ARCHITECTURE.md §5).
  *
  * The baseline of every claim is OUR Transformer++: tfjs, multi-head softmax attention
  * with the [T, T] matrix materialised (no fused attention kernel). Against a fused kernel
- * (PyTorch SDPA, bf16) the anchor in PAPERS.md shows Transformer++ almost flat and faster
+ * (PyTorch SDPA, bf16) the PyTorch H100 anchor (lib/papers/flash/anchor.ts) shows Transformer++ almost flat and faster
  * than FLASH; none of these claims speaks to that baseline.
  *
  * Paper numbers: the abstract's speed-ups are confirmed (ar5iv / arXiv abstract); the
@@ -14,26 +14,15 @@
  * (PG-19, 8K) likewise; the figures' own values could not be read here.
  */
 import type { Claim, NotRun } from '../../harness/contract';
+import { firstCrossing } from '../../harness/metrics';
 import type { ModelId } from './config';
 import type { EvalPoint, FlashResult } from './experiment';
 
 const PAPER = 'arXiv:2202.10447';
 
-/**
- * First measured training time at which `curve` reaches `target` (val loss <= target),
- * interpolated linearly in (seconds, loss) between the evaluation before and the first
- * evaluation at or below the target; null if the curve never reaches it.
- */
+/** First measured training time at which `curve` reaches `target` (val loss <= target); null if never. */
 export function timeToReach(curve: EvalPoint[], target: number): number | null {
-  for (let k = 0; k < curve.length; k++) {
-    if (curve[k].valLoss > target) continue;
-    if (k === 0) return 0;
-    const a = curve[k - 1];
-    const b = curve[k];
-    const frac = (a.valLoss - target) / (a.valLoss - b.valLoss);
-    return a.seconds + frac * (b.seconds - a.seconds);
-  }
-  return null;
+  return firstCrossing(curve.map((p) => p.seconds), curve.map((p) => p.valLoss), target);
 }
 
 export interface Speedup {
@@ -90,7 +79,7 @@ export const claims: Claim<FlashResult>[] = [
     paper: PAPER,
     source: 'Fig. 5(a) and Fig. 6(a) (latency per training step vs context), via seed article 003',
     statement: 'At a fixed number of tokens per batch, FLASH step time stays roughly flat as the context grows',
-    paperValue: '"roughly constant" from 512 to 8192 (no number read); PyTorch H100 anchor (PAPERS.md): 1.01x from 512 to 8192',
+    paperValue: '"roughly constant" from 512 to 8192 (no number read); PyTorch H100 anchor (lib/papers/flash/anchor.ts): 1.01x from 512 to 8192',
     measures: 'FLASH step time at the longest context / at the shortest context >= chunk size (fwd + bwd + Adam, fixed tokens per batch)',
     metric: (r) => {
       const p = latencyPair(r, r.latency.chunkSize);
@@ -146,7 +135,7 @@ export const claims: Claim<FlashResult>[] = [
     knownNotReproduced: {
       profiles: ['quick'],
       reason:
-        'at quick\'s longest context (2048) the ratio sits at ~1.0 on wasm: 1.10 and 0.995 in two idle runs of the CI machine (2026-11-23), so it falls on either side of the tolerance; FLASH-Quad\'s quadratic attention is as costly as Transformer++\'s there. The paper\'s ~2x is at 8K (judged at full; the PyTorch H100 anchor in PAPERS.md does not show it either).',
+        'at quick\'s longest context (2048) the ratio sits at ~1.0 on wasm: 1.10 and 0.995 in two idle runs of the CI machine (2026-11-23), so it falls on either side of the tolerance; FLASH-Quad\'s quadratic attention is as costly as Transformer++\'s there. The paper\'s ~2x is at 8K (judged at full; the PyTorch H100 anchor in lib/papers/flash/anchor.ts does not show it either).',
     },
   },
   {

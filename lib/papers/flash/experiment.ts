@@ -4,7 +4,6 @@
  * decide what runs (step counts are fixed in the config).
  */
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../core/errors';
 import type { RunRng } from '../../core/rng';
 import { loadSotu, sampleTextBatch } from '../../data/text';
 import { GauLM } from '../../nn/gau';
@@ -13,6 +12,7 @@ import { TransformerLM } from '../../nn/transformer';
 import { trainStep } from '../../nn/training';
 import type { RunContext } from '../../harness/contract';
 import { MODEL_IDS, type FlashConfig, type ModelId } from './config';
+import { configCheck } from '../../harness/validate';
 
 const VOCAB = 256;
 
@@ -64,27 +64,23 @@ export function buildModel(id: ModelId, c: FlashConfig['model'], rng: RunRng): L
 }
 
 export function validateConfig(c: FlashConfig): void {
-  const posInt = (name: string, v: number) => {
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`flash config ${name}=${v} must be a positive integer`);
-  };
   const m = c.model;
-  for (const [k, v] of Object.entries(m)) posInt(`model.${k}`, v);
-  if (m.width % m.heads !== 0 || (m.width / m.heads) % 2 !== 0) throw new UsageError(`flash config model.width=${m.width} must split into model.heads=${m.heads} heads of even size (RoPE)`);
-  if (m.qkDim % 2 !== 0) throw new UsageError(`flash config model.qkDim=${m.qkDim} must be even (RoPE)`);
-  if (c.latency.contexts.length === 0) throw new UsageError('flash config latency.contexts must name at least one context');
+  const check = configCheck('flash', c)
+    .integers(Object.keys(m).map((k) => `model.${k}`))
+    .evenHeads('model.width', 'model.heads')
+    .require(m.qkDim % 2 === 0, 'model.qkDim', 'even (RoPE)')
+    .list('latency.contexts', { min: 1 }, { integer: true })
+    .integers(['latency.tokensPerBatch', 'latency.timedSteps'])
+    .integers(['latency.warmupSteps'], { min: 0 });
   for (const t of c.latency.contexts) {
-    posInt('latency.contexts[]', t);
-    if (c.latency.tokensPerBatch % t !== 0) throw new UsageError(`flash config latency.tokensPerBatch=${c.latency.tokensPerBatch} must be a multiple of every context (got ${t})`);
+    check.require(c.latency.tokensPerBatch % t === 0, 'latency.tokensPerBatch', `a multiple of every context (got ${t})`);
     effectiveChunk(t, m.chunkSize);
   }
-  posInt('latency.tokensPerBatch', c.latency.tokensPerBatch);
-  posInt('latency.timedSteps', c.latency.timedSteps);
-  if (!Number.isInteger(c.latency.warmupSteps) || c.latency.warmupSteps < 0) throw new UsageError(`flash config latency.warmupSteps=${c.latency.warmupSteps} must be a non-negative integer`);
-  const tr = c.train;
-  for (const k of ['context', 'batchSize', 'evalEvery', 'evalWindows'] as const) posInt(`train.${k}`, tr[k]);
-  for (const [k, v] of Object.entries(tr.steps)) posInt(`train.steps.${k}`, v);
-  effectiveChunk(tr.context, m.chunkSize);
-  if (!(tr.learningRate > 0)) throw new UsageError(`flash config train.learningRate=${tr.learningRate} must be positive`);
+  check
+    .integers(['context', 'batchSize', 'evalEvery', 'evalWindows'].map((k) => `train.${k}`))
+    .integers(Object.keys(c.train.steps).map((k) => `train.steps.${k}`))
+    .numbers(['train.learningRate']);
+  effectiveChunk(c.train.context, m.chunkSize);
 }
 
 function tensors(batch: { inputs: Int32Array; targets: Int32Array }, b: number, t: number): { inputs: tf.Tensor2D; targets: tf.Tensor2D } {
@@ -198,7 +194,6 @@ async function runTraining(config: FlashConfig, ctx: RunContext, train: Uint8Arr
 }
 
 export async function run(config: FlashConfig, ctx: RunContext): Promise<FlashResult> {
-  validateConfig(config);
   const corpus = loadSotu();
   const params = {} as Record<ModelId, number>;
   for (const id of MODEL_IDS) {

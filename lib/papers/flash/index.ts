@@ -6,6 +6,7 @@ import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type FlashConfig } from './config';
 import { run, validateConfig, type FlashResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { FlashConfig } from './config';
 export type { FlashResult } from './experiment';
@@ -16,11 +17,12 @@ export const flash: PaperDefinition<FlashConfig, FlashResult> = {
   references: ['Hua, Dai, Liu, Le. Transformer Quality in Linear Time. ICML 2022. arXiv:2202.10447'],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
-  checkData(config) {
-    validateConfig(config);
+  tables,
+  checkData() {
     try {
       loadSotu();
     } catch (err) {

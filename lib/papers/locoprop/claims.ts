@@ -1,6 +1,6 @@
 /**
  * The LocoProp claims, as data. Tolerances were fixed before the first smoke/quick run
- * and are not to be tuned to the results (DESIGN §5).
+ * and are not to be tuned to the results (ARCHITECTURE.md §5).
  *
  * Sources: the abstract (arXiv:2106.06199 v2 / AISTATS 2022; v1's abstract is more
  * specific), the paper's deep-autoencoder figure (training loss vs epochs and vs wall
@@ -12,6 +12,7 @@
 import type { Claim, NotRun } from '../../harness/contract';
 import type { MethodId } from './config';
 import type { LocopropResult, MethodRun } from './experiment';
+import { ratio } from '../../harness/metrics';
 
 const PAPER = 'arXiv:2106.06199';
 const FIG = 'deep-autoencoder figure (train loss vs epochs / vs time); Google Research blog 2022-07-29';
@@ -45,11 +46,6 @@ export function memoryFloats(r: LocopropResult, m: MethodId): number | NotRun {
   return run.paramFloats + run.stateFloats;
 }
 
-function ratio(a: number | NotRun, b: number | NotRun): number | NotRun {
-  if (typeof a !== 'number') return a;
-  if (typeof b !== 'number') return b;
-  return a / b;
-}
 
 function bestFirstOrder(r: LocopropResult): number | NotRun {
   const a = finalLoss(r, 'bp-rmsprop');

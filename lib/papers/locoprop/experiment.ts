@@ -7,7 +7,6 @@
  * read, so GPU backends are timed honestly. The clock never makes a decision.
  */
 import * as tf from '@tensorflow/tfjs';
-import { UsageError } from '../../core/errors';
 import { loadMnist, imageBatches, takeImages, type ImageSet } from '../../data/images';
 import { Autoencoder, backpropStep, datasetLoss, type GradientApplier } from '../../nn/autoencoder';
 import { LocoPropTrainer } from '../../nn/locoprop';
@@ -15,6 +14,7 @@ import { Adam, RmsProp, warmupLinearDecay, type RmsPropOptions } from '../../nn/
 import { Shampoo } from '../../nn/shampoo';
 import type { RunContext } from '../../harness/contract';
 import { METHOD_IDS, type LocopropConfig, type MethodId } from './config';
+import { configCheck } from '../../harness/validate';
 
 /** A JSON-safe number: a diverged loss is stored as null. */
 export type Num = number | null;
@@ -46,27 +46,21 @@ export interface LocopropResult {
 }
 
 export function validateConfig(c: LocopropConfig): void {
-  const posInt = (k: keyof LocopropConfig) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`locoprop config ${k}=${String(v)} must be a positive integer`);
-  };
-  for (const k of ['trainImages', 'batchSize', 'epochs', 'localIterations', 'shampooBlockSize', 'shampooUpdateEvery', 'shampooRootIterations'] as const) posInt(k);
-  if (c.trainImages > 60000) throw new UsageError(`locoprop config trainImages=${c.trainImages} must be at most 60000 (MNIST's training set)`);
-  if (c.batchSize > c.trainImages) throw new UsageError(`locoprop config batchSize=${c.batchSize} must not exceed trainImages=${c.trainImages}`);
-  if (c.hidden !== 'tanh' && c.hidden !== 'relu') throw new UsageError(`locoprop config hidden='${c.hidden}' must be one of tanh, relu`);
-  if (c.sizes.length < 3 || c.sizes[0] !== 784 || c.sizes[c.sizes.length - 1] !== 784 || c.sizes.some((s) => !Number.isInteger(s) || s < 1))
-    throw new UsageError(`locoprop config sizes=[${c.sizes.join(',')}] must be positive integers starting and ending with 784`);
-  if (c.methods.length === 0) throw new UsageError(`locoprop config methods is empty; valid: ${METHOD_IDS.join(', ')}`);
-  for (const m of c.methods) if (!(METHOD_IDS as readonly string[]).includes(m)) throw new UsageError(`locoprop config methods has '${m}'; valid: ${METHOD_IDS.join(', ')}`);
-  if (c.bpLrMultipliers.length === 0 || c.bpLrMultipliers.some((m) => !(m > 0))) throw new UsageError(`locoprop config bpLrMultipliers=[${c.bpLrMultipliers.join(',')}] must be positive numbers`);
-  for (const k of ['learningRate', 'adamLearningRate', 'epsilon', 'activationStep', 'shampooRidge'] as const)
-    if (!(c[k] > 0)) throw new UsageError(`locoprop config ${k}=${c[k]} must be positive`);
-  for (const k of ['oneMinusBeta1', 'oneMinusBeta2'] as const) if (!(c[k] > 0 && c[k] <= 1)) throw new UsageError(`locoprop config ${k}=${c[k]} must be in (0, 1]`);
-  if (!(c.warmupFraction >= 0 && c.warmupFraction < 1)) throw new UsageError(`locoprop config warmupFraction=${c.warmupFraction} must be in [0, 1)`);
-  if (!(c.innerDecayFloor >= 0 && c.innerDecayFloor <= 1)) throw new UsageError(`locoprop config innerDecayFloor=${c.innerDecayFloor} must be in [0, 1]`);
-  if (!(c.rmsInitialMeanSquare >= 0)) throw new UsageError(`locoprop config rmsInitialMeanSquare=${c.rmsInitialMeanSquare} must be >= 0`);
-  if (!(c.proximity >= 0)) throw new UsageError(`locoprop config proximity=${c.proximity} must be >= 0`);
-  if (!(c.shampooStatisticsDecay >= 0 && c.shampooStatisticsDecay < 1)) throw new UsageError(`locoprop config shampooStatisticsDecay=${c.shampooStatisticsDecay} must be in [0, 1)`);
+  configCheck('locoprop', c)
+    .integers(['trainImages', 'batchSize', 'epochs', 'localIterations', 'shampooBlockSize', 'shampooUpdateEvery', 'shampooRootIterations'])
+    .integers(['trainImages'], { max: 60000 })
+    .require(c.batchSize <= c.trainImages, 'batchSize', `at most trainImages=${c.trainImages}`)
+    .oneOf('hidden', ['tanh', 'relu'])
+    .list('sizes', { min: 1 }, { integer: true })
+    .require(c.sizes.length >= 3 && c.sizes[0] === 784 && c.sizes[c.sizes.length - 1] === 784, 'sizes', 'at least three layer sizes, starting and ending with 784')
+    .oneOf('methods', METHOD_IDS)
+    .list('bpLrMultipliers', { above: 0 })
+    .numbers(['learningRate', 'adamLearningRate', 'epsilon', 'activationStep', 'shampooRidge'])
+    .numbers(['oneMinusBeta1', 'oneMinusBeta2'], { above: 0, max: 1 })
+    .numbers(['warmupFraction'], { min: 0, below: 1 })
+    .numbers(['innerDecayFloor'], { min: 0, max: 1 })
+    .numbers(['rmsInitialMeanSquare', 'proximity'], { min: 0 })
+    .numbers(['shampooStatisticsDecay'], { min: 0, below: 1 });
 }
 
 function rmsOptions(c: LocopropConfig): RmsPropOptions {
@@ -189,7 +183,6 @@ function finalLoss(r: MethodRun): number {
 }
 
 export async function run(config: LocopropConfig, ctx: RunContext): Promise<LocopropResult> {
-  validateConfig(config);
   const mnist = loadMnist();
   const set = takeImages(mnist.train, config.trainImages);
   const methods = config.methods as MethodId[];

@@ -4,6 +4,7 @@ import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type LocopropConfig } from './config';
 import { run, validateConfig, type LocopropResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { LocopropConfig } from './config';
 export type { LocopropResult } from './experiment';
@@ -18,8 +19,9 @@ export const locoprop: PaperDefinition<LocopropConfig, LocopropResult> = {
   ],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
-  checkData: validateConfig,
+  tables,
 };

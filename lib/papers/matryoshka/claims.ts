@@ -1,6 +1,6 @@
 /**
  * The MRL claims, as data. Tolerances were fixed before the first quick/full run
- * (DESIGN §5) and are not to be tuned to the results.
+ * (ARCHITECTURE.md §5) and are not to be tuned to the results.
  *
  * Paper numbers: ResNet-50 on ImageNet-1K, top-1 (%) from RAIVNLab/MRL
  * `Visualization/Classification Performance Plots/PLOTS - Sheet1.csv` (the data of the

@@ -36,6 +36,7 @@ import { setLearningRate, trainStep } from '../../nn/training';
 import type { RunContext } from '../../harness/contract';
 import { DATASETS, type DatasetName, type MatryoshkaConfig } from './config';
 import { linearProbeAccuracy } from './probe';
+import { configCheck } from '../../harness/validate';
 
 /** Test accuracy (fraction) per nested size, ascending sizes. */
 export interface AccuracyTable {
@@ -99,23 +100,21 @@ export interface MatryoshkaResult {
 }
 
 export function validateConfig(c: MatryoshkaConfig): void {
-  if (!(DATASETS as readonly string[]).includes(c.dataset)) throw new UsageError(`matryoshka config dataset='${c.dataset}': valid datasets are ${DATASETS.join(' or ')}`);
-  const posInt = (k: keyof MatryoshkaConfig) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`matryoshka config ${k}=${String(v)} must be a positive integer`);
-  };
-  for (const k of ['trainExamples', 'holdoutExamples', 'testExamples', 'epochs', 'batchSize', 'embeddingDim', 'nestingStart', 'conv1Channels', 'conv2Channels', 'probeExamples', 'probeSteps', 'retrievalDatabase', 'retrievalQueries', 'shortlist', 'resultSize', 'funnelRetrieveDim'] as const) posInt(k);
-  if (c.trainExamples + c.holdoutExamples > 60000) throw new UsageError(`matryoshka config trainExamples + holdoutExamples = ${c.trainExamples + c.holdoutExamples} must be at most 60000 (the training set)`);
-  if (c.testExamples > 10000) throw new UsageError(`matryoshka config testExamples=${c.testExamples} must be at most 10000`);
-  if (c.batchSize > c.trainExamples) throw new UsageError(`matryoshka config batchSize=${c.batchSize} must be at most trainExamples=${c.trainExamples}`);
-  if (c.probeExamples > c.trainExamples) throw new UsageError(`matryoshka config probeExamples=${c.probeExamples} must be at most trainExamples=${c.trainExamples}`);
-  if (c.retrievalDatabase > c.trainExamples) throw new UsageError(`matryoshka config retrievalDatabase=${c.retrievalDatabase} must be at most trainExamples=${c.trainExamples} (the database is the training images)`);
-  if (c.retrievalQueries > c.testExamples) throw new UsageError(`matryoshka config retrievalQueries=${c.retrievalQueries} must be at most testExamples=${c.testExamples}`);
-  if (!(c.learningRate > 0) || !(c.probeLearningRate > 0)) throw new UsageError('matryoshka config learningRate and probeLearningRate must be positive');
+  configCheck('matryoshka', c)
+    .oneOf('dataset', DATASETS)
+    .integers(['trainExamples', 'holdoutExamples', 'testExamples', 'epochs', 'batchSize', 'embeddingDim', 'nestingStart', 'conv1Channels', 'conv2Channels', 'probeExamples', 'probeSteps', 'retrievalDatabase', 'retrievalQueries', 'shortlist', 'resultSize', 'funnelRetrieveDim'])
+    .require(c.trainExamples + c.holdoutExamples <= 60000, 'trainExamples', `at most 60000 - holdoutExamples (the training set has 60000 images; holdoutExamples=${c.holdoutExamples})`)
+    .integers(['testExamples'], { max: 10000 })
+    .require(c.batchSize <= c.trainExamples, 'batchSize', `at most trainExamples=${c.trainExamples}`)
+    .require(c.probeExamples <= c.trainExamples, 'probeExamples', `at most trainExamples=${c.trainExamples}`)
+    .require(c.retrievalDatabase <= c.trainExamples, 'retrievalDatabase', `at most trainExamples=${c.trainExamples} (the database is the training images)`)
+    .require(c.retrievalQueries <= c.testExamples, 'retrievalQueries', `at most testExamples=${c.testExamples}`)
+    .numbers(['learningRate', 'probeLearningRate'])
+    .require(c.shortlist <= c.retrievalDatabase, 'shortlist', `at most retrievalDatabase=${c.retrievalDatabase}`)
+    .require(c.resultSize <= c.shortlist, 'resultSize', `at most shortlist=${c.shortlist}`)
+    .integers(['resultSize'], { min: 10 })
+    .list('adaptiveThresholds', { above: 0, max: 1 });
   const sizes = nestingSizes(c.nestingStart, c.embeddingDim);
-  if (c.resultSize > c.shortlist || c.shortlist > c.retrievalDatabase) throw new UsageError(`matryoshka config needs resultSize (${c.resultSize}) <= shortlist (${c.shortlist}) <= retrievalDatabase (${c.retrievalDatabase})`);
-  if (c.resultSize < 10) throw new UsageError(`matryoshka config resultSize=${c.resultSize} must be at least 10 (precision@10)`);
-  for (const t of c.adaptiveThresholds) if (!(t > 0 && t <= 1)) throw new UsageError(`matryoshka config adaptiveThresholds: ${t} must be in (0, 1]`);
   validatePlan(paperFunnel(c, sizes), c.embeddingDim, c.retrievalDatabase);
 }
 
@@ -268,7 +267,6 @@ async function projectAsync(p: Pca, x: Float32Array, rows: number, k: number): P
   return out;
 }
 export async function run(c: MatryoshkaConfig, ctx: RunContext): Promise<MatryoshkaResult> {
-  validateConfig(c);
   const why = unavailableReason(c);
   if (why) throw new UsageError(why);
   const data = loadDataset(c.dataset);

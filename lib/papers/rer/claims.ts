@@ -1,6 +1,6 @@
 /**
  * The RER claims, as data. Tolerances were fixed before the first quick/full run and
- * are not to be tuned to the results (DESIGN §5).
+ * are not to be tuned to the results (ARCHITECTURE.md §5).
  *
  * The stored copies of both papers stop after the abstract, so no figure or table
  * number could be read: every claim cites the abstract's (or theorem's) statement and
@@ -8,6 +8,7 @@
  */
 import type { Claim, NotRun } from '../../harness/contract';
 import type { LinsysMethod, Num, QMethod, RerResult } from './experiment';
+import { ratio } from '../../harness/metrics';
 
 const LINSYS = 'arXiv:2103.05896';
 const QREX = 'arXiv:2110.08440';
@@ -25,11 +26,6 @@ export function linsysMean(r: RerResult, method: LinsysMethod, index = -1): numb
   return meanOf(rows.map((row) => row[i]));
 }
 
-function ratio(a: number | NotRun, b: number | NotRun): number | NotRun {
-  if (typeof a !== 'number') return a;
-  if (typeof b !== 'number') return b;
-  return a / b;
-}
 
 /** Least-squares slope of log(mean error) against log(samples) over the last `k` grid points. */
 export function logLogSlope(r: RerResult, method: LinsysMethod, k = 3): number | NotRun {

@@ -7,7 +7,6 @@
  * The data stream is generated in float64 from seeded streams, a chunk at a time.
  * Part 2 — Q-learning on a small linear MDP in float64 JS (see lib/nn/q-learning.ts).
  */
-import { UsageError } from '../../core/errors';
 import {
   BatchedAffineSgd,
   BatchedMoments,
@@ -36,6 +35,7 @@ import {
 import { reverseReplaySchedule } from '../../nn/replay';
 import type { RunContext } from '../../harness/contract';
 import type { RerConfig } from './config';
+import { configCheck } from '../../harness/validate';
 
 /** Estimators of A*: the SGD lanes (tail-averaged and last iterate) and OLS. */
 export const SGD_LANES = ['sgd-rer', 'sgd', 'sgd-large'] as const;
@@ -85,18 +85,13 @@ function num(x: number): Num {
 }
 
 export function validateConfig(c: RerConfig): void {
-  const posInt = (k: keyof RerConfig) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new UsageError(`rer config ${k}=${v} must be a positive integer`);
-  };
-  for (const k of ['dim', 'buffer', 'trials', 'gridStart', 'gridPoints', 'qStates', 'qActions', 'qFeatures', 'qBuffer', 'qBuffersPerPhase', 'qTrials', 'qGridStart', 'qGridPoints'] as const) posInt(k);
-  if (!Number.isInteger(c.gap) || c.gap < 0) throw new UsageError(`rer config gap=${c.gap} must be a non-negative integer`);
-  if (!Number.isInteger(c.qGap) || c.qGap < 0) throw new UsageError(`rer config qGap=${c.qGap} must be a non-negative integer`);
-  if (c.gridStart % (c.buffer + c.gap) !== 0) throw new UsageError(`rer config gridStart=${c.gridStart} must be a multiple of buffer + gap = ${c.buffer + c.gap}`);
-  if (!(c.rho > 0 && c.rho < 1)) throw new UsageError(`rer config rho=${c.rho} must be in (0, 1) (a stable system)`);
-  if (!(c.qDiscount > 0 && c.qDiscount < 1)) throw new UsageError(`rer config qDiscount=${c.qDiscount} must be in (0, 1)`);
-  for (const k of ['noiseStd', 'rerStepScale', 'sgdLargeStepScale', 'qStep'] as const)
-    if (!(c[k] > 0)) throw new UsageError(`rer config ${k}=${c[k]} must be positive`);
+  configCheck('rer', c)
+    .integers(['dim', 'buffer', 'trials', 'gridStart', 'gridPoints', 'qStates', 'qActions', 'qFeatures', 'qBuffer', 'qBuffersPerPhase', 'qTrials', 'qGridStart', 'qGridPoints'])
+    .integers(['gap', 'qGap'], { min: 0 })
+    .require(c.gridStart % (c.buffer + c.gap) === 0, 'gridStart', `a multiple of buffer + gap = ${c.buffer + c.gap}`)
+    .numbers(['rho'], { above: 0, below: 1 }, 'a stable system')
+    .numbers(['qDiscount'], { above: 0, below: 1 })
+    .numbers(['noiseStd', 'rerStepScale', 'sgdLargeStepScale', 'qStep']);
 }
 
 function emptyTable<K extends string>(keys: readonly K[], trials: number, points: number): Record<K, Num[][]> {
@@ -254,7 +249,6 @@ function runQLearning(config: RerConfig, ctx: RunContext): QResult {
 }
 
 export async function run(config: RerConfig, ctx: RunContext): Promise<RerResult> {
-  validateConfig(config);
   const linsys = await runLinearSystem(config, ctx);
   const q = runQLearning(config, ctx);
   return { linsys, q };

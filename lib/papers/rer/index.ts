@@ -2,8 +2,9 @@
 import type { PaperDefinition } from '../../harness/contract';
 import { claims } from './claims';
 import { DEFAULT_SEEDS, PROFILES, type RerConfig } from './config';
-import { run, type RerResult } from './experiment';
+import { run, validateConfig, type RerResult } from './experiment';
 import { figures } from './figures';
+import { tables } from './tables';
 
 export type { RerConfig } from './config';
 export type { RerResult } from './experiment';
@@ -17,7 +18,9 @@ export const rer: PaperDefinition<RerConfig, RerResult> = {
   ],
   profiles: PROFILES,
   defaultSeeds: DEFAULT_SEEDS,
+  validate: validateConfig,
   run,
   claims,
   figures,
+  tables,
 };

@@ -1,0 +1,177 @@
+/**
+ * Every file the suite writes under --out, as one typed schema per file. The writer
+ * fills in the inferred type and the reader checks the same schema, so a file from a
+ * killed writer, an older version or a hand edit is rejected (and recomputed or
+ * refused), never silently used.
+ *
+ *   <out>/<paper>/<profile>/plan.json                    PlanFile: what is being run; shards agree on it
+ *   <out>/<paper>/<profile>/jobs/seed-<n>.json           JobFile: one seed's result, cached by job hash
+ *   <out>/<paper>/<profile>/jobs/seed-<n>.metrics.jsonl  that seed's logged metrics, one JSON record per line
+ *   <out>/<paper>/<profile>/run.json                     RunFile: provenance, times, jobs
+ *   <out>/<paper>/<profile>/metrics.jsonl                every seed's metrics, in seed order
+ *   <out>/<paper>/<profile>/claims.json                  ClaimRecord[]: the verdicts
+ *   <out>/<paper>/<profile>/tables.json                  ResultTable[]: the paper's own tables
+ *   <out>/<paper>/<profile>/figures/figures.json         FigureIndexEntry[]: the exported figures
+ *   <out>/REPORT.md, <out>/report.html                   built from the files above (lib/report)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { writeJsonAtomic } from '../core/atomic-fs';
+import * as s from '../core/schema';
+import type { Infer, Schema } from '../core/schema';
+import { PROFILES, type ProfileName } from './contract';
+
+const profile: Schema<ProfileName> = s.literal(...PROFILES);
+const backendInfo = s.object({
+  name: s.string,
+  device: s.string,
+  skipped: s.optional(s.array(s.object({ name: s.string, reason: s.string }))),
+});
+const git = s.object({ commit: s.nullable(s.string), dirty: s.nullable(s.boolean) });
+const machine = s.object({ node: s.string, platform: s.string, arch: s.string, cpu: s.string, cpus: s.number, memoryGiB: s.number, hostname: s.string });
+
+export const planSchema = s.object({
+  paper: s.string,
+  profile,
+  config: s.anyObject,
+  seeds: s.array(s.number),
+  backend: s.string,
+  /** Hash of (paper, config, backend); a job's cache key adds its seed. */
+  planHash: s.string,
+  /** The command line that reproduces this run, for provenance and `cite`. */
+  command: s.string,
+});
+export type PlanFile = Infer<typeof planSchema>;
+
+export const jobSchema = s.object({
+  paper: s.string,
+  profile,
+  seed: s.number,
+  planHash: s.string,
+  jobHash: s.string,
+  backend: backendInfo,
+  startedAt: s.string,
+  endedAt: s.string,
+  wallSeconds: s.number,
+  result: s.unknown,
+});
+export type JobFile = Infer<typeof jobSchema>;
+
+const runJob = s.object({ seed: s.number, startedAt: s.string, endedAt: s.string, wallSeconds: s.number, backend: s.string, device: s.string });
+
+export const runSchema = s.object({
+  paper: s.string,
+  title: s.string,
+  references: s.array(s.string),
+  profile,
+  seeds: s.array(s.number),
+  config: s.anyObject,
+  configHash: s.string,
+  command: s.string,
+  git,
+  packages: s.record(s.nullable(s.string)),
+  backend: backendInfo,
+  machine,
+  startedAt: s.string,
+  endedAt: s.string,
+  /** Compute seconds summed over the jobs (their wall times). */
+  wallSeconds: s.number,
+  jobs: s.array(runJob),
+  /** Why the paper could not run here (every claim not-run), if so. */
+  unavailable: s.optional(s.string),
+});
+export type RunFile = Infer<typeof runSchema>;
+
+const measured = s.object({
+  mean: s.number,
+  std: s.number,
+  n: s.number,
+  perSeed: s.array(s.object({ seed: s.number, value: s.number })),
+});
+export type Measured = Infer<typeof measured>;
+
+export const claimRecordSchema = s.object({
+  id: s.string,
+  paper: s.string,
+  statement: s.string,
+  source: s.string,
+  paperValue: s.string,
+  measures: s.string,
+  measured: s.nullable(measured),
+  tolerance: s.string,
+  toleranceWhy: s.string,
+  verdict: s.literal('reproduced', 'not-reproduced', 'not-run'),
+  /** Why not run, or why a known non-reproduction is believed to happen. */
+  reason: s.optional(s.string),
+  /** True when the verdict is what claims.ts records as known for this profile. */
+  expected: s.boolean,
+  profile,
+});
+/** One entry of claims.json. */
+export type ClaimRecord = Infer<typeof claimRecordSchema>;
+export type Verdict = ClaimRecord['verdict'];
+export const claimsSchema = s.array(claimRecordSchema);
+
+export const tableSchema = s.object({
+  name: s.string,
+  title: s.string,
+  columns: s.array(s.string),
+  rows: s.array(s.array(s.nullable(s.union<string | number>(s.string, s.number)))),
+  note: s.optional(s.string),
+});
+export const tablesSchema = s.array(tableSchema);
+
+const figureFiles = s.object({ vl: s.string, svg: s.string, png: s.string });
+export const figureIndexEntrySchema = s.object({
+  name: s.string,
+  title: s.string,
+  /** Paths relative to the <paper>/<profile> folder. */
+  files: figureFiles,
+  provenance: s.record(s.unknown),
+});
+export type FigureIndexEntry = Infer<typeof figureIndexEntrySchema>;
+export const figureIndexSchema = s.array(figureIndexEntrySchema);
+
+/** Where each file of a paper run lives. */
+export const files = {
+  paperDir: (out: string, paper: string, prof: ProfileName) => path.join(out, paper, prof),
+  plan: (dir: string) => path.join(dir, 'plan.json'),
+  job: (dir: string, seed: number) => path.join(dir, 'jobs', `seed-${seed}.json`),
+  jobMetrics: (dir: string, seed: number) => path.join(dir, 'jobs', `seed-${seed}.metrics.jsonl`),
+  run: (dir: string) => path.join(dir, 'run.json'),
+  metrics: (dir: string) => path.join(dir, 'metrics.jsonl'),
+  claims: (dir: string) => path.join(dir, 'claims.json'),
+  tables: (dir: string) => path.join(dir, 'tables.json'),
+  figureIndex: (dir: string) => path.join(dir, 'figures', 'figures.json'),
+};
+
+/** Writes `value` atomically; the schema parameter ties the value's type to the file. */
+export function writeChecked<T>(file: string, _schema: Schema<T>, value: T): void {
+  writeJsonAtomic(file, value);
+}
+
+export type ReadOutcome<T> = { ok: true; value: T } | { ok: false; problem: 'absent' | string };
+
+/** Reads and checks a file: absent, not JSON (torn) and off-schema are told apart for the caller's message. */
+export function readChecked<T>(file: string, schema: Schema<T>): ReadOutcome<T> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { ok: false, problem: 'absent' };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: `${file} is not valid JSON (a torn or edited file)` };
+  }
+  const bad = schema.check(value, path.basename(file));
+  return bad ? { ok: false, problem: `${file} does not fit its schema: ${bad}` } : { ok: true, value: value as T };
+}
+
+/** The value when the file exists and fits its schema, else undefined. */
+export function readIfValid<T>(file: string, schema: Schema<T>): T | undefined {
+  const r = readChecked(file, schema);
+  return r.ok ? r.value : undefined;
+}
