@@ -1,0 +1,225 @@
+/**
+ * The tfjs side of the PyTorch twins: export a model's weights and a seeded batch, run
+ * the twin (test/twins/<model>_twin.py through harness.py, ONE python process per test
+ * file), and compare what came back tensor by tensor.
+ *
+ * - Python is /usr/bin/python3 (Debian's python3-torch lives there; the first python3 on
+ *   PATH may be another one), or REPRO_PYTHON.
+ * - Without an importable torch the twin tests skip with one line saying how to install
+ *   it; under CI=true (set by .ci/run) they FAIL instead, so CI cannot pass on skipped twins.
+ * - Error measure (`relativeError`): max_i |ours_i - twin_i| / max_i |twin_i| over one
+ *   tensor. Element-wise relative error is meaningless for entries that are ~0 (a masked
+ *   attention weight, a gradient that cancels), and float32 rounding is relative to the
+ *   tensor's scale, not to each entry. The twin computes in float64, so the error measured
+ *   is our float32 rounding alone.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { repoRoot } from '../../lib/core/paths';
+import { RunRng } from '../../lib/core/rng';
+
+export const PYTHON = process.env.REPRO_PYTHON || '/usr/bin/python3';
+export const INSTALL_HINT = 'apt-get install python3-torch';
+
+/** A tensor as the twins read and write it. */
+export interface Encoded {
+  shape: number[];
+  data: number[];
+}
+
+export type Probe = { ok: true; versions: Record<string, string> } | { ok: false; reason: string };
+
+let probed: Probe | undefined;
+
+/** Can PYTHON import torch and numpy? (cached; ~2 s the first time) */
+export function probeTorch(): Probe {
+  if (probed) return probed;
+  const r = spawnSync(PYTHON, ['-c', 'import json, sys, numpy, torch; print(json.dumps({"torch": torch.__version__, "numpy": numpy.__version__}))'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (r.error) probed = { ok: false, reason: `${PYTHON} cannot be run (${r.error.message})` };
+  else if (r.status !== 0) probed = { ok: false, reason: `${PYTHON} cannot import torch and numpy (${lastLine(r.stderr)})` };
+  else probed = { ok: true, versions: JSON.parse(r.stdout) };
+  return probed;
+}
+
+function lastLine(s: string): string {
+  const lines = s.trim().split('\n');
+  return lines[lines.length - 1] ?? '';
+}
+
+/** Whether a missing torch must fail (CI) rather than skip (a developer machine). */
+export function twinsRequired(): boolean {
+  return process.env.CI === 'true';
+}
+
+/**
+ * A node:test test that needs the twins: skipped with the install line when torch is
+ * missing, failed instead under CI=true.
+ */
+export function twinTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
+  test(name, async (t) => {
+    const p = probeTorch();
+    if (!p.ok) {
+      if (twinsRequired()) assert.fail(`CI=true requires the PyTorch twins, but ${p.reason}; install with: ${INSTALL_HINT}`);
+      t.skip(`PyTorch twins skipped: ${p.reason}; install with: ${INSTALL_HINT}`);
+      return;
+    }
+    await fn(t);
+  });
+}
+
+export function encode(t: tf.Tensor): Encoded {
+  return { shape: [...t.shape], data: Array.from(t.dataSync()) };
+}
+
+export function encodeArray(data: ArrayLike<number>, shape: number[]): Encoded {
+  return { shape, data: Array.from(data) };
+}
+
+/** A variable's name without the per-instance '#n' suffix ParamStore adds (the twin's key). */
+export function cleanName(v: tf.Variable): string {
+  return v.name.replace(/#\d+$/, '');
+}
+
+/** Variables by clean name, in store order. */
+export function encodeVariables(vars: readonly tf.Variable[]): Record<string, Encoded> {
+  const out: Record<string, Encoded> = {};
+  for (const v of vars) out[cleanName(v)] = encode(v);
+  return out;
+}
+
+export interface TwinRun<R> {
+  versions: Record<string, string>;
+  results: R[];
+}
+
+/** Runs `module` (a file test/twins/<module>.py) on every case in one python process. */
+export function runTwin<R = Record<string, unknown>>(module: string, cases: unknown[]): TwinRun<R> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'twin-'));
+  try {
+    const input = path.join(dir, 'cases.json');
+    const output = path.join(dir, 'results.json');
+    fs.writeFileSync(input, JSON.stringify({ cases }));
+    const harness = path.join(repoRoot(), 'test', 'twins', 'harness.py');
+    const r = spawnSync(PYTHON, [harness, module, input, output], {
+      encoding: 'utf8',
+      timeout: 300_000,
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', OMP_NUM_THREADS: '1' },
+    });
+    if (r.error) throw new Error(`twin ${module}: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`twin ${module} exited with ${r.status}:\n${r.stderr}`);
+    return JSON.parse(fs.readFileSync(output, 'utf8')) as TwinRun<R>;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** max |a - b| / max |b| (0 when both are all zero). */
+export function relativeError(ours: ArrayLike<number>, twin: ArrayLike<number>): number {
+  assert.equal(ours.length, twin.length, 'relativeError: lengths differ');
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < ours.length; i++) {
+    diff = Math.max(diff, Math.abs(ours[i] - twin[i]));
+    scale = Math.max(scale, Math.abs(twin[i]));
+  }
+  if (!Number.isFinite(diff)) return Infinity;
+  if (scale === 0) return diff === 0 ? 0 : Infinity;
+  return diff / scale;
+}
+
+/**
+ * Collects the comparisons of one twin: asserts each against its tolerance and remembers
+ * the largest error, which `report` prints (the README's table is read from these lines).
+ */
+export class Agreement {
+  private worst = { name: '', err: 0, tol: 0 };
+  private count = 0;
+
+  constructor(readonly label: string) {}
+
+  check(name: string, ours: tf.Tensor | ArrayLike<number>, twin: Encoded, tol: number): number {
+    const data = ours instanceof tf.Tensor ? ours.dataSync() : ours;
+    if (ours instanceof tf.Tensor) assert.deepEqual([...ours.shape], twin.shape, `${this.label}: ${name}: shape`);
+    else assert.equal(data.length, twin.data.length, `${this.label}: ${name}: size`);
+    const err = relativeError(data, twin.data);
+    this.count++;
+    if (err >= this.worst.err) this.worst = { name, err, tol };
+    assert.ok(err <= tol, `${this.label}: ${name}: relative error ${err.toExponential(2)} > tolerance ${tol.toExponential(0)}`);
+    return err;
+  }
+
+  /**
+   * The first step of Adam from zero moments, w_after - w_before = -lr g / (|g| + eps), ours
+   * against the twin's, each from its own gradient. This map is ill-conditioned where |g| is
+   * near eps (its slope lr eps / (|g| + eps)^2 reaches lr / eps at g = 0), so a gradient entry
+   * of ~1e-7 turns a harmless float32 difference in it into a visible step difference. The
+   * part of |step_ours - step_twin| that the gradient difference explains through that slope
+   * (the mean-value bound, with the slope at the smaller |g|, or at 0 when the signs differ)
+   * is subtracted; what remains, relative to lr (the largest possible step), must be <= tol.
+   * Returns that residual (the number reported).
+   */
+  checkAdamFirstStep(name: string, s: { before: ArrayLike<number>; ours: ArrayLike<number>; twin: ArrayLike<number>; gOurs: ArrayLike<number>; gTwin: ArrayLike<number> }, lr: number, eps: number, tol: number): number {
+    const n = s.before.length;
+    for (const [k, v] of Object.entries(s)) assert.equal(v.length, n, `${this.label}: ${name}: ${k} size`);
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const d = Math.abs(s.ours[i] - s.before[i] - (s.twin[i] - s.before[i]));
+      const sameSign = Math.sign(s.gOurs[i]) === Math.sign(s.gTwin[i]);
+      const g = sameSign ? Math.min(Math.abs(s.gOurs[i]), Math.abs(s.gTwin[i])) : 0;
+      const explained = (lr * eps * Math.abs(s.gOurs[i] - s.gTwin[i])) / (g + eps) ** 2;
+      worst = Math.max(worst, Math.max(0, d - explained) / lr);
+    }
+    this.count++;
+    if (worst >= this.worst.err) this.worst = { name, err: worst, tol };
+    assert.ok(worst <= tol, `${this.label}: ${name}: step differs by ${worst.toExponential(2)} x lr beyond what the gradients explain (tolerance ${tol.toExponential(0)})`);
+    return worst;
+  }
+
+  /** Exact agreement of discrete outputs (token ids, exit layers, routing counts). */
+  same(name: string, ours: ArrayLike<number>, twin: ArrayLike<number>): void {
+    this.count++;
+    assert.deepEqual(Array.from(ours), Array.from(twin), `${this.label}: ${name}: differs`);
+  }
+
+  get largest(): { name: string; err: number; tol: number } {
+    return { ...this.worst };
+  }
+
+  report(t: TestContext): void {
+    t.diagnostic(`twin ${this.label}: ${this.count} comparisons, largest relative error ${this.worst.err.toExponential(2)} (${this.worst.name}; tolerance ${this.worst.tol.toExponential(0)})`);
+  }
+}
+
+/** Names a gradient map by variable clean names: tf.variableGrads keys by the full name. */
+export function gradsByCleanName(vars: readonly tf.Variable[], grads: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const v of vars) out[cleanName(v)] = grads[v.name];
+  return out;
+}
+
+/** fn's promise, created on the first call: builds the cases and runs the twin once per test file. */
+export function once<T>(fn: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= fn());
+}
+
+/** Seeded token ids [rows, cols] in [0, vocab). */
+export function seededTokens(seed: number, name: string, rows: number, cols: number, vocab: number): number[][] {
+  const s = new RunRng(seed).stream(name);
+  return Array.from({ length: rows }, () => Array.from({ length: cols }, () => s.int(vocab)));
+}
+
+/** Seeded standard-normal tensor. */
+export function seededNormal(seed: number, name: string, shape: number[], std = 1): tf.Tensor {
+  const s = new RunRng(seed).stream(name);
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tf.tensor(Float32Array.from({ length: n }, () => std * s.normal()), shape);
+}
