@@ -15,7 +15,7 @@ test('Agreement.check fails beyond the tolerance and remembers the largest error
   const a = new Agreement('t');
   a.check('x', [1, 2], { shape: [2], data: [1, 2 + 2e-6] }, 1e-5);
   assert.throws(() => a.check('y', [1, 2], { shape: [2], data: [1, 2.1] }, 1e-5), /relative error/);
-  assert.equal(a.largest.name, 'y');
+  assert.equal(a.largest('outputs')?.name, 'y');
 });
 
 test('Adam first-step check: differences explained by the gradients pass, a wrong step fails', () => {

@@ -22,6 +22,7 @@ import { test, type TestContext } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { repoRoot } from '../../lib/core/paths';
 import { RunRng } from '../../lib/core/rng';
+import { trainStep } from '../../lib/nn/training';
 
 export const PYTHON = process.env.REPRO_PYTHON || '/usr/bin/python3';
 export const INSTALL_HINT = 'apt-get install python3-torch';
@@ -140,18 +141,24 @@ export function relativeError(ours: ArrayLike<number>, twin: ArrayLike<number>):
  * the largest error, which `report` prints (the README's table is read from these lines).
  */
 export class Agreement {
-  private worst = { name: '', err: 0, tol: 0 };
+  /** Largest error per kind of comparison: 'outputs', 'gradients' (names starting 'grad '), 'steps'. */
+  private readonly worst = new Map<string, { name: string; err: number; tol: number }>();
   private count = 0;
 
   constructor(readonly label: string) {}
+
+  private record(kind: string, name: string, err: number, tol: number): void {
+    this.count++;
+    const w = this.worst.get(kind);
+    if (!w || err >= w.err) this.worst.set(kind, { name, err, tol });
+  }
 
   check(name: string, ours: tf.Tensor | ArrayLike<number>, twin: Encoded, tol: number): number {
     const data = ours instanceof tf.Tensor ? ours.dataSync() : ours;
     if (ours instanceof tf.Tensor) assert.deepEqual([...ours.shape], twin.shape, `${this.label}: ${name}: shape`);
     else assert.equal(data.length, twin.data.length, `${this.label}: ${name}: size`);
     const err = relativeError(data, twin.data);
-    this.count++;
-    if (err >= this.worst.err) this.worst = { name, err, tol };
+    this.record(name.startsWith('grad ') ? 'gradients' : 'outputs', name, err, tol);
     assert.ok(err <= tol, `${this.label}: ${name}: relative error ${err.toExponential(2)} > tolerance ${tol.toExponential(0)}`);
     return err;
   }
@@ -177,8 +184,7 @@ export class Agreement {
       const explained = (lr * eps * Math.abs(s.gOurs[i] - s.gTwin[i])) / (g + eps) ** 2;
       worst = Math.max(worst, Math.max(0, d - explained) / lr);
     }
-    this.count++;
-    if (worst >= this.worst.err) this.worst = { name, err: worst, tol };
+    this.record('steps', name, worst, tol);
     assert.ok(worst <= tol, `${this.label}: ${name}: step differs by ${worst.toExponential(2)} x lr beyond what the gradients explain (tolerance ${tol.toExponential(0)})`);
     return worst;
   }
@@ -189,12 +195,15 @@ export class Agreement {
     assert.deepEqual(Array.from(ours), Array.from(twin), `${this.label}: ${name}: differs`);
   }
 
-  get largest(): { name: string; err: number; tol: number } {
-    return { ...this.worst };
+  /** The largest error of one kind ('outputs', 'gradients' or 'steps'). */
+  largest(kind: string): { name: string; err: number; tol: number } | undefined {
+    const w = this.worst.get(kind);
+    return w && { ...w };
   }
 
   report(t: TestContext): void {
-    t.diagnostic(`twin ${this.label}: ${this.count} comparisons, largest relative error ${this.worst.err.toExponential(2)} (${this.worst.name}; tolerance ${this.worst.tol.toExponential(0)})`);
+    const parts = [...this.worst.entries()].map(([kind, w]) => `${kind} ${w.err.toExponential(2)} (${w.name}; tolerance ${w.tol.toExponential(0)})`);
+    t.diagnostic(`twin ${this.label}: ${this.count} comparisons; largest relative error: ${parts.join(', ') || 'none (exact comparisons only)'}`);
   }
 }
 
@@ -222,4 +231,49 @@ export function seededNormal(seed: number, name: string, shape: number[], std = 
   const s = new RunRng(seed).stream(name);
   const n = shape.reduce((a, b) => a * b, 1);
   return tf.tensor(Float32Array.from({ length: n }, () => std * s.normal()), shape);
+}
+
+/** What our side of a "loss, gradients, one tf.train.adam step" comparison holds. */
+export interface OursStep {
+  /** Clean variable names, store order. */
+  names: string[];
+  before: Record<string, Encoded>;
+  loss: tf.Scalar;
+  grads: Record<string, tf.Tensor>;
+  after: Record<string, Encoded>;
+}
+
+/** Loss, every gradient, then one step of tf.train.adam(lr) through trainStep (the experiments' path). */
+export function oursAdamStep(vars: tf.Variable[], loss: () => tf.Scalar, lr: number): OursStep {
+  const before = encodeVariables(vars);
+  const value = loss();
+  const { grads } = tf.variableGrads(loss, vars);
+  trainStep(tf.train.adam(lr), vars, loss).dispose();
+  return { names: vars.map(cleanName), before, loss: value, grads: gradsByCleanName(vars, grads), after: encodeVariables(vars) };
+}
+
+/** tf.train.adam's epsilon on a float32 backend (ENGINE.backend.epsilon()). */
+export const TFJS_ADAM_EPS = 1e-7;
+
+/**
+ * Step tolerance for tf.train.adam against torch.optim.Adam: tfjs keeps beta2 = 0.999 as a
+ * float32 (0.99900001), so its first-step bias correction 1 - beta2 is 1.3e-5 off and every
+ * step 6.4e-6 smaller than torch's; 2e-5 covers that plus the float32 spacing of w.
+ */
+export const TFJS_ADAM_STEP_TOL = 2e-5;
+
+/** Gradients (tolerance `tol`) and the tf.train.adam step of every variable against the twin's. */
+export function checkGradientsAndAdamStep(
+  a: Agreement,
+  ours: OursStep,
+  twin: { grads: Record<string, Encoded>; after: Record<string, Encoded> },
+  lr: number,
+  tol: number,
+): void {
+  assert.deepEqual(Object.keys(twin.grads).sort(), [...ours.names].sort(), `${a.label}: the twin's parameters differ from ours`);
+  for (const name of ours.names) a.check(`grad ${name}`, ours.grads[name], twin.grads[name], tol);
+  for (const name of ours.names) {
+    const s = { before: ours.before[name].data, ours: ours.after[name].data, twin: twin.after[name].data, gOurs: ours.grads[name].dataSync(), gTwin: twin.grads[name].data };
+    a.checkAdamFirstStep(`adam step ${name}`, s, lr, TFJS_ADAM_EPS, TFJS_ADAM_STEP_TOL);
+  }
 }
