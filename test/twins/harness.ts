@@ -164,6 +164,21 @@ export class Agreement {
   }
 
   /**
+   * An optimiser's update w_after - w_before, ours against the twin's, relative to the
+   * twin's largest update (comparing w_after itself would hide an update error below the
+   * scale of w). Counted among the 'steps'.
+   */
+  checkUpdate(name: string, before: ArrayLike<number>, ours: ArrayLike<number>, twin: ArrayLike<number>, tol: number): number {
+    assert.equal(ours.length, before.length, `${this.label}: ${name}: size`);
+    assert.equal(twin.length, before.length, `${this.label}: ${name}: twin size`);
+    const d = (a: ArrayLike<number>) => Array.from(a, (v, i) => v - before[i]);
+    const err = relativeError(d(ours), d(twin));
+    this.record('steps', name, err, tol);
+    assert.ok(err <= tol, `${this.label}: ${name}: update differs by ${err.toExponential(2)} relative > tolerance ${tol.toExponential(0)}`);
+    return err;
+  }
+
+  /**
    * The first step of Adam from zero moments, w_after - w_before = -lr g / (|g| + eps), ours
    * against the twin's, each from its own gradient. This map is ill-conditioned where |g| is
    * near eps (its slope lr eps / (|g| + eps)^2 reaches lr / eps at g = 0), so a gradient entry
