@@ -4,6 +4,9 @@
  * - training: the depth-weighted average of the per-layer cross-entropies through the
  *   shared head, every gradient and one tf.train.adam step (tolerance 1e-5 relative, as
  *   for transformer.test.ts: the same blocks, the loss adds L = 4 per-layer terms);
+ * - the early-exit classifier's loss (the LM frozen): per-layer agreement labels, the
+ *   class-balanced cross-entropy of every layer, their average, the classifier's gradients
+ *   and one tf.train.adam step (tolerance 1e-5);
  * - decoding: greedy early-exit decoding (decodeEarlyExit, which really skips layers, and
  *   decodeBatch, which simulates it with masks) for the three confidence measures and
  *   several thresholds, fixed and decayed: the generated tokens and every token's exit
@@ -45,6 +48,13 @@ interface TrainResult {
   grads: Record<string, Encoded>;
   after: Record<string, Encoded>;
 }
+interface ClassifierResult {
+  loss: Encoded;
+  layerLosses: Encoded;
+  positives: number[];
+  grads: Record<string, Encoded>;
+  after: Record<string, Encoded>;
+}
 interface DecodeResult {
   tokens: number[];
   exitLayers: number[];
@@ -65,14 +75,30 @@ const setup = once(async () => {
   const tokens = seededTokens(11, 'twin/tokens', 2, 9, CFG.vocab);
   const inputs = tf.tensor2d(tokens.map((r) => r.slice(0, -1)), undefined, 'int32');
   const targets = tf.tensor2d(tokens.map((r) => r.slice(1)), undefined, 'int32');
+  // The classifier on the frozen LM (before the LM's own step below changes it).
+  const clsTokens = tf.tensor2d(seededTokens(11, 'twin/classifier-tokens', 4, 12, CFG.vocab), undefined, 'int32');
+  const hs = lm.hiddenStates(clsTokens);
+  const top = lm.logits(hs[CFG.depth - 1]).argMax(-1);
+  const positives = hs.slice(0, -1).map((h) => lm.logits(h).argMax(-1).equal(top).sum().dataSync()[0]);
+  const clsStep = oursAdamStep(lm.classifierStore.variables, () => lm.classifierLoss(hs), LR);
   const layerLosses = await lm.layerLosses(inputs, targets);
   const step = oursAdamStep(lm.store.variables, () => lm.loss(inputs, targets), LR);
   const cases = [
     { kind: 'training', config: CFG, params: step.before, inputs: encode(inputs), targets: encode(targets), lr: LR },
+    { kind: 'classifier', config: CFG, params, inputs: encode(clsTokens), lr: LR },
     ...DECODES.map((d) => ({ kind: 'decode', config: CFG, params, prompt, maxNewTokens: MAX_NEW, ...d })),
   ];
-  const twin = runTwin<TrainResult | DecodeResult>('early_exit_twin', cases);
-  return { step, layerLosses, real, batched, train: twin.results[0] as TrainResult, decodes: twin.results.slice(1) as DecodeResult[] };
+  const twin = runTwin<TrainResult | ClassifierResult | DecodeResult>('early_exit_twin', cases);
+  return {
+    step,
+    layerLosses,
+    real,
+    batched,
+    cls: { step: clsStep, positives, n: clsTokens.size },
+    train: twin.results[0] as TrainResult,
+    classifier: twin.results[1] as ClassifierResult,
+    decodes: twin.results.slice(2) as DecodeResult[],
+  };
 });
 
 twinTest('CALM training: per-layer losses through the shared head, their weighted average, every gradient and one Adam step agree with the twin', async (t) => {
@@ -81,6 +107,17 @@ twinTest('CALM training: per-layer losses through the shared head, their weighte
   a.check('per-layer losses', layerLosses, train.layerLosses, TOL);
   a.check('loss', step.loss, train.loss, TOL);
   checkGradientsAndAdamStep(a, step, train, LR, TOL);
+  a.report(t);
+});
+
+twinTest("CALM early-exit classifier: labels, class-balanced per-layer losses, their average (official loss_fn_meta_cls), gradients and one Adam step agree with the twin", async (t) => {
+  const { cls, classifier } = await setup();
+  const a = new Agreement('calm exit classifier');
+  a.same('positive labels per layer', cls.positives, classifier.positives);
+  // The layers must differ in label balance, or no per-layer normalisation could show.
+  assert.ok(new Set(cls.positives).size > 1 && cls.positives.every((p) => p > 0 && p < cls.n), `label counts ${cls.positives} of ${cls.n}`);
+  a.check('loss', cls.step.loss, classifier.loss, TOL);
+  checkGradientsAndAdamStep(a, cls.step, classifier, LR, TOL);
   a.report(t);
 });
 

@@ -11,6 +11,12 @@ Written from the paper and the official code, not from our tfjs:
     hidden state, 0 at the first layer ('state': "always skip the first exit"); the
     early-exit classifier here is one sigmoid unit on the final-normed state (our
     parametrisation of the official two-way softmax 'meta' classifier);
+  * the early-exit classifier's loss (`loss_fn_meta_cls`): label 1 where a layer's argmax
+    equals the last layer's; per layer, cross-entropy weighted so that the two labels count
+    equally (positive weight 1 - pos/n, negative weight 1 - neg/n), SUMMED over tokens and
+    divided by one normaliser common to all layers (t5x's loss_normalizing_factor, here the
+    token count n: the official loss up to that configured constant), averaged over layers
+    1..L-1; a two-way softmax on logits (0, z) is our single sigmoid unit z;
   * exit at the first layer whose confidence reaches the threshold (the official loop
     runs while conf < threshold); the decayed threshold 0.9 l + 0.1 l exp(-4 t / N)
     (`position_adjusted_threshold`, position_temp 4);
@@ -51,6 +57,33 @@ def training(case, p):
     loss = (per_layer * weights).sum() / weights.sum()
     g = twinlib.grads(loss, p)
     return {'loss': loss, 'layerLosses': per_layer, 'grads': g, 'after': twinlib.tfjs_adam_step(p, g, case['lr'])}
+
+
+def classifier(case, p):
+    cfg = case['config']
+    inputs = twinlib.ints(case['inputs'])
+    with torch.no_grad():  # the LM is frozen while the classifier trains
+        hs = hidden_states(inputs, p, cfg, NAME)
+        top = head(hs[-1], p).argmax(-1)
+    w_name, b_name = f'{NAME}-exit-classifier/exit/w', f'{NAME}-exit-classifier/exit/b'
+    params = {w_name: p[w_name], b_name: p[b_name]}
+    losses, positives = [], []
+    for h in hs[:-1]:
+        with torch.no_grad():
+            labels = (head(h, p).argmax(-1) == top).long().reshape(-1)
+        n = labels.numel()
+        pos = labels.sum().item()
+        neg = n - pos
+        weights = torch.where(labels == 1, torch.tensor(1 - pos / n), torch.tensor(1 - neg / n))
+        z = (rms_norm(h, p[f'{NAME}/final-norm']) @ params[w_name] + params[b_name]).reshape(-1)
+        two_way = torch.stack([torch.zeros_like(z), z], dim=-1)
+        ce = F.cross_entropy(two_way, labels, reduction='none')
+        losses.append((weights * ce).sum() / n)
+        positives.append(pos)
+    loss = torch.stack(losses).mean()
+    g = twinlib.grads(loss, params)
+    return {'loss': loss, 'layerLosses': torch.stack(losses), 'positives': positives, 'grads': g,
+            'after': twinlib.tfjs_adam_step(params, g, case['lr'])}
 
 
 class Decoder:
@@ -131,4 +164,4 @@ def decode(case, p):
 
 def run(case):
     p = twinlib.leaves(case['params'])
-    return training(case, p) if case['kind'] == 'training' else decode(case, p)
+    return {'training': training, 'classifier': classifier, 'decode': decode}[case['kind']](case, p)
