@@ -19,6 +19,8 @@ Written from the papers and the routers of the official code, not from our tfjs:
   Auxiliary loss: Switch Eq. 4-6, E * sum_e f_e P_e per group, mean over groups, where f_e is
   the fraction of the group's tokens with e among their choices (flaxformer
   _load_balancing_loss: a max over the k one-hots) and P_e the mean router probability.
+- Capacity C = ceil(c n / E) slots per expert and group (our documented formula; every
+  config we run has c n / E an integer, where it is the papers' c n / E).
 - Each expert is a GEGLU feed-forward (our documented choice; the expert-choice paper's
   Eq. 2 writes a plain GELU MLP), weights gate/up [E, D, H] and down [E, H, D].
 """
