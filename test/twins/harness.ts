@@ -33,20 +33,25 @@ export interface Encoded {
   data: number[];
 }
 
-export type Probe = { ok: true; versions: Record<string, string> } | { ok: false; reason: string };
+export type Probe = { ok: true } | { ok: false; reason: string };
 
 let probed: Probe | undefined;
 
-/** Can PYTHON import torch and numpy? (cached; ~2 s the first time) */
+/**
+ * Does PYTHON find torch and numpy? (cached per process). Only looks the modules up, without
+ * importing torch (2 s), so that every test file does not pay for it twice; a torch that is
+ * found but broken fails in runTwin instead, with python's error.
+ */
 export function probeTorch(): Probe {
   if (probed) return probed;
-  const r = spawnSync(PYTHON, ['-c', 'import json, sys, numpy, torch; print(json.dumps({"torch": torch.__version__, "numpy": numpy.__version__}))'], {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const code = 'import importlib.util, json; print(json.dumps([m for m in ("torch", "numpy") if importlib.util.find_spec(m) is None]))';
+  const r = spawnSync(PYTHON, ['-c', code], { encoding: 'utf8', timeout: 60_000 });
   if (r.error) probed = { ok: false, reason: `${PYTHON} cannot be run (${r.error.message})` };
-  else if (r.status !== 0) probed = { ok: false, reason: `${PYTHON} cannot import torch and numpy (${lastLine(r.stderr)})` };
-  else probed = { ok: true, versions: JSON.parse(r.stdout) };
+  else if (r.status !== 0) probed = { ok: false, reason: `${PYTHON} failed (${lastLine(r.stderr)})` };
+  else {
+    const missing = JSON.parse(r.stdout) as string[];
+    probed = missing.length ? { ok: false, reason: `${PYTHON} has no ${missing.join(' and ')}` } : { ok: true };
+  }
   return probed;
 }
 
