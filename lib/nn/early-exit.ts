@@ -221,8 +221,8 @@ export class EarlyExitLM extends TransformerLM {
    * (official `loss_fn_meta_cls`). Each layer's weighted sum is divided by the token count,
    * the same for every layer, as the official code divides by its one
    * loss_normalizing_factor; dividing by the layer's own weight sum (2 pos neg / n, as this
-   * did before the PyTorch twin caught it) re-weighted the layers, up to n/2 times more for
-   * a layer whose labels are nearly all one class.
+   * did before the PyTorch twin caught it) re-weighted the layers by n^2 / (2 pos neg):
+   * a layer with a single positive counted ~n/4 times more than a balanced one.
    */
   classifierLoss(hidden: tf.Tensor3D[]): tf.Scalar {
     return tf.tidy(() => {
