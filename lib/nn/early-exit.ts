@@ -218,7 +218,11 @@ export class EarlyExitLM extends TransformerLM {
    * Loss of the exit classifier on frozen hidden states (depth tensors [B, T, D], e.g. from
    * hiddenStates): label 1 where layer l's argmax equals the last layer's, binary
    * cross-entropy balanced between the two labels per layer, averaged over layers 1..L-1
-   * (official `loss_fn_meta_cls`).
+   * (official `loss_fn_meta_cls`). Each layer's weighted sum is divided by the token count,
+   * the same for every layer, as the official code divides by its one
+   * loss_normalizing_factor; dividing by the layer's own weight sum (2 pos neg / n, as this
+   * did before the PyTorch twin caught it) re-weighted the layers by n^2 / (2 pos neg):
+   * a layer with a single positive counted ~n/4 times more than a balanced one.
    */
   classifierLoss(hidden: tf.Tensor3D[]): tf.Scalar {
     return tf.tidy(() => {
@@ -234,7 +238,7 @@ export class EarlyExitLM extends TransformerLM {
         const weights = labels.mul(posW).add(tf.scalar(1).sub(labels).mul(negW));
         const logit = this.classifierLogit(hidden[l]);
         const bce = tf.losses.sigmoidCrossEntropy(labels, logit, weights, 0, tf.Reduction.NONE);
-        losses.push(bce.sum().div(weights.sum().add(1e-9)));
+        losses.push(bce.sum().div(n));
       }
       return tf.addN(losses).div(losses.length) as tf.Scalar;
     });

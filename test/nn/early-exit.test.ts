@@ -183,6 +183,45 @@ test('batched simulation makes exactly the decisions of the real early-exit deco
   lm.dispose();
 });
 
+test('exit-classifier loss = official loss_fn_meta_cls: class-balanced cross-entropy summed over tokens, over the token count (one normaliser for all layers), averaged over layers', async () => {
+  // Regression: the loss divided each layer by its own weight sum 2 pos neg / n, which
+  // re-weights the layers by their label balance (the PyTorch twin, test/twins, caught it).
+  await selectBackend('cpu');
+  const lm = model();
+  lm.head.w.assign(lm.head.w.mul(8)); // spread the layers' predictions so label balances differ
+  const s = new RunRng(21).stream('tokens');
+  const tokens = tf.tensor2d(Array.from({ length: 4 }, () => Array.from({ length: 12 }, () => s.int(CFG.vocab))), undefined, 'int32');
+  const hs = lm.hiddenStates(tokens);
+  const top = (await lm.logits(hs[CFG.depth - 1]).argMax(-1).data()) as Int32Array;
+  let expected = 0;
+  let perOwnWeights = 0;
+  const positives: number[] = [];
+  for (let l = 0; l < CFG.depth - 1; l++) {
+    const pred = (await lm.logits(hs[l]).argMax(-1).data()) as Int32Array;
+    const p = await lm.classifierProb(hs[l]).data();
+    const n = pred.length;
+    const labels: number[] = Array.from(pred, (v, i) => (v === top[i] ? 1 : 0));
+    const pos = labels.reduce((a, b) => a + b, 0);
+    positives.push(pos);
+    let sum = 0;
+    let wsum = 0;
+    labels.forEach((y, i) => {
+      const w = y === 1 ? 1 - pos / n : pos / n;
+      sum += w * -(y * Math.log(p[i]) + (1 - y) * Math.log(1 - p[i]));
+      wsum += w;
+    });
+    expected += sum / n / (CFG.depth - 1);
+    perOwnWeights += sum / wsum / (CFG.depth - 1);
+  }
+  // The layers differ in label balance, so the two normalisations differ and the test can tell them apart.
+  assert.ok(new Set(positives).size > 1, `label counts ${positives}`);
+  assert.ok(Math.abs(perOwnWeights - expected) > 0.05 * expected, 'this batch cannot tell the normalisations apart');
+  const got = (await lm.classifierLoss(hs).data())[0];
+  assert.ok(Math.abs(got - expected) < 1e-5 * expected, `classifier loss ${got}, official ${expected} (per-layer weight sums would give ${perOwnWeights})`);
+  tf.dispose([tokens, ...hs]);
+  lm.dispose();
+});
+
 test('weighted per-layer loss and exit-classifier loss: finite, trainable, no leak; same seed -> same init', async () => {
   await selectBackend('cpu');
   const lm = model();
