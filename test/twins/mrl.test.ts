@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { RunRng } from '../../lib/core/rng';
 import { ParamStore } from '../../lib/nn/layers';
-import { createMrlHead, mrlLogits, mrlLogitsAll, mrlLoss, mrlLossPerHead, type MrlKind } from '../../lib/nn/mrl';
+import { createMrlHead, mrlLogitsAll, mrlLogitsAt, mrlLoss, mrlLossPerHead, type MrlKind } from '../../lib/nn/mrl';
 import { Agreement, checkGradientsAndAdamStep, cleanName, encode, once, oursAdamStep, runTwin, seededNormal, seededTokens, twinTest, type Encoded } from './harness';
 
 const LR = 0.05;
@@ -36,7 +36,7 @@ function build(kind: MrlKind) {
   const z = seededNormal(4, 'twin/z', [6, 16]) as tf.Tensor2D;
   const labels = tf.tensor1d(seededTokens(4, 'twin/labels', 1, 6, CLASSES)[0], 'int32');
   const fused = mrlLogitsAll(z, head);
-  const perSize = tf.stack(mrlLogits(z, head), 1);
+  const perSize = tf.stack(head.sizes.map((_, i) => mrlLogitsAt(z, head, i)), 1);
   const lossPerHead = mrlLossPerHead(z, labels, head);
   const gradZ = tf.grad((x: tf.Tensor) => mrlLoss(x as tf.Tensor2D, labels, head))(z);
   const step = oursAdamStep(store.variables, () => mrlLoss(z, labels, head), LR);
