@@ -9,7 +9,7 @@ import { applyOverrides, configKeys } from '../lib/core/config';
 import { assertWritableDir, removeStaleTempFiles } from '../lib/core/atomic-fs';
 import { UsageError } from '../lib/core/errors';
 import { formatDuration } from '../lib/core/progress';
-import { formatMeasured, isUnexpectedFailure, type ClaimRecord } from '../lib/harness/verdicts';
+import { formatHeadline, formatMeasured, headlines, isUnexpected, verdictLabel, type ClaimRecord } from '../lib/harness/verdicts';
 import { writeReport } from '../lib/report/write-report';
 import { PAPERS, getPaper, type AnyPaper } from '../lib/papers/registry';
 import { finalizePaper, makePlan, paperDir, readJob, readPlan, runJob, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/harness/runner';
@@ -28,13 +28,15 @@ export interface MainIO {
 interface Selected {
   paper: AnyPaper;
   config: object;
+  /** The --set overrides that apply to this paper. */
+  overrides: string[];
   seeds: number[];
   /** Why this paper cannot run here (its claims report not-run), or undefined. */
   unavailable: string | undefined;
 }
 
-/** Applies --set: 'paper.key=value' to that paper, 'key=value' to every selected paper. (Also used by `npm run slurm` to validate before submitting.) */
-export function configFor(paper: AnyPaper, opts: CliOptions, papers: readonly AnyPaper[]): object {
+/** The --set overrides that apply to `paper`: 'paper.key=value' to that paper, 'key=value' to every selected paper. */
+export function overridesFor(paper: AnyPaper, opts: CliOptions, papers: readonly AnyPaper[]): string[] {
   const mine: string[] = [];
   for (const set of opts.sets) {
     const key = set.split('=')[0];
@@ -46,7 +48,12 @@ export function configFor(paper: AnyPaper, opts: CliOptions, papers: readonly An
       mine.push(set);
     }
   }
-  return applyOverrides(paper.profiles[opts.profile], mine, `paper ${paper.id} (profile ${opts.profile})`);
+  return mine;
+}
+
+/** The profile config with this paper's --set overrides applied. (Also used by `npm run slurm` to validate before submitting.) */
+export function configFor(paper: AnyPaper, opts: CliOptions, papers: readonly AnyPaper[]): object {
+  return applyOverrides(paper.profiles[opts.profile], overridesFor(paper, opts, papers), `paper ${paper.id} (profile ${opts.profile})`);
 }
 
 function commandLine(opts: CliOptions, paper: AnyPaper, seeds: number[], backend: BackendInfo): string {
@@ -68,17 +75,15 @@ function listPapers(papers: readonly AnyPaper[], write: (t: string) => void): vo
 }
 
 function summaryTable(summaries: PaperSummary[]): string {
-  const rows = summaries.flatMap((s) =>
-    s.claims.map((c) => [s.paper, s.profile, c.id, c.paperValue, formatMeasured(c.measured), c.tolerance, c.verdict + (c.verdict === 'not-reproduced' && c.expected ? ' (known)' : '') + (c.verdict === 'not-run' && c.reason ? ` (${c.reason})` : '')]),
-  );
-  const head = ['paper', 'profile', 'claim', 'paper value', 'measured', 'tolerance', 'verdict'];
+  const rows = summaries.flatMap((s) => s.claims.map((c) => [s.paper, s.profile, c.kind, c.id, c.paperValue, formatMeasured(c.measured), c.tolerance, verdictLabel(c)]));
+  const head = ['paper', 'profile', 'kind', 'claim', 'paper value', 'measured [95% interval]', 'tolerance', 'verdict'];
   const widths = head.map((h, i) => Math.min(48, Math.max(h.length, ...rows.map((r) => r[i].length))));
   const fmt = (r: string[]) => r.map((c, i) => (c.length > widths[i] ? c.slice(0, widths[i] - 1) + '…' : c.padEnd(widths[i]))).join('  ');
   return [fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n') + '\n';
 }
 
 function exitCodeFor(claims: ClaimRecord[]): number {
-  return claims.some(isUnexpectedFailure) ? 1 : 0;
+  return claims.some(isUnexpected) ? 1 : 0;
 }
 
 async function merge(opts: CliOptions, papers: readonly AnyPaper[], err: (t: string) => void): Promise<PaperSummary[]> {
@@ -138,8 +143,13 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     }
     const report = writeReport(path.resolve(opts.out));
     const claims = summaries.flatMap((s) => s.claims);
-    if (opts.json) out(JSON.stringify({ report: report.path, papers: summaries.map((s) => ({ paper: s.paper, profile: s.profile, dir: s.dir, claims: s.claims })) }, null, 2) + '\n');
-    else out('\n' + summaryTable(summaries) + `\nreport: ${report.path}\n`);
+    const heads = headlines(claims);
+    const unexpected = claims.filter(isUnexpected);
+    if (opts.json) out(JSON.stringify({ report: report.path, headlines: heads, unexpected: unexpected.map((c) => c.id), papers: summaries.map((s) => ({ paper: s.paper, profile: s.profile, dir: s.dir, claims: s.claims })) }, null, 2) + '\n');
+    else {
+      const news = unexpected.map((c) => `  ${c.id} (${c.profile}): ${verdictLabel(c)}${c.reason && c.verdict !== 'not-run' ? ` — ${c.reason}` : ''}\n`).join('');
+      out('\n' + summaryTable(summaries) + '\n' + heads.map((h) => formatHeadline(h) + '\n').join('') + (news ? `verdicts that differ from their expectation (exit 1):\n${news}` : '') + `report: ${report.path}\n`);
+    }
     return exitCodeFor(claims);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -155,7 +165,7 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
   // 1. Everything that can be checked without side effects.
   const selected: Selected[] = selectedPapers.map((paper) => {
     const config = configFor(paper, opts, papers);
-    return { paper, config, seeds: opts.seeds ?? paper.defaultSeeds[opts.profile], unavailable: paper.unavailable?.(config) };
+    return { paper, config, overrides: overridesFor(paper, opts, papers), seeds: opts.seeds ?? paper.defaultSeeds[opts.profile], unavailable: paper.unavailable?.(config) };
   });
   for (const s of selected) {
     s.paper.validate(s.config);
@@ -176,7 +186,7 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
   const mine = opts.shard ? jobs.filter((_, k) => k % opts.shard!.count === opts.shard!.index) : jobs;
   const plans = new Map<string, PaperPlan>();
   for (const s of selected) {
-    const plan = makePlan(s.paper, opts.profile, s.config, s.seeds, backend, commandLine(opts, s.paper, s.seeds, backend));
+    const plan = makePlan(s.paper, opts.profile, s.config, s.seeds, backend, commandLine(opts, s.paper, s.seeds, backend), s.overrides);
     writePlan(outDir, plan);
     plans.set(s.paper.id, plan);
   }

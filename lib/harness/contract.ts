@@ -29,21 +29,69 @@ export interface RunContext {
   progress(label: string, total: number): Progress;
   /** Appends one record to metrics.jsonl (the harness adds paper, seed, profile). */
   metric(record: Record<string, unknown>): void;
+  /**
+   * Runs `section` with no other job of this run computing (parallel jobs wait), and
+   * records the machine's load around it: wrap every section whose wall time a claim judges.
+   */
+  exclusive<T>(label: string, section: () => Promise<T>): Promise<T>;
 }
 
-/** A claim cannot be judged on this result (e.g. dataset not installed). */
+/**
+ * Why a claim cannot be judged on this result: a declared precondition, never an
+ * experiment outcome (an outcome gets a verdict: see Outcome).
+ * - 'data': an optional dataset is not installed;
+ * - 'backend': the claim needs a backend that is not available here;
+ * - 'config': the config was overridden (--set) so that the claim has nothing to measure;
+ *   with the committed profile config this is a defect and fails the run.
+ */
 export interface NotRun {
   notRun: string;
+  precondition: 'data' | 'backend' | 'config';
 }
+
+/**
+ * A measured outcome that decides the claim without a number to put in an interval,
+ * e.g. "Shampoo did not end below first order, so there is no gap to close" (not
+ * reproduced), or "FLASH never reached the target; the speed-up is only bounded by 1.4x"
+ * (inconclusive). Any seed's not-reproduced outcome decides the claim.
+ */
+export interface Outcome {
+  outcome: 'not-reproduced' | 'inconclusive';
+  reason: string;
+}
+
+export type MetricValue = number | NotRun | Outcome;
 
 export interface Expectation {
   atLeast?: number;
   atMost?: number;
 }
 
+/** The verdicts a claim can get (lib/harness/verdicts.ts). */
+export type Verdict = 'reproduced' | 'not-reproduced' | 'inconclusive' | 'not-run';
+
+/**
+ * The verdict we expect at a profile, when it is not 'reproduced'. The run fails (exit 1)
+ * when a verdict differs from its expectation in either direction. A reason is backed by a
+ * measurement in the repository (`evidence`: the command and the committed result that
+ * show it) or labelled a hypothesis.
+ */
+export interface ExpectedVerdict {
+  verdict: 'not-reproduced' | 'inconclusive';
+  reason: string;
+  evidence?: string;
+  hypothesis?: true;
+}
+
 export interface Claim<R> {
   /** Stable id, kebab-case, unique across the suite, starting with the paper id (or its short form). */
   id: string;
+  /**
+   * 'paper': what the paper says; counted in the headline and able to fail against the null
+   * in `falsifiedBy`. 'check': true by construction or a sanity bound; shown apart, never
+   * counted as a reproduction.
+   */
+  kind: 'paper' | 'check';
   /** e.g. 'arXiv:2103.05896' */
   paper: string;
   /** Where in the paper: 'Fig. 2', 'Table 1', 'abstract', 'Theorem 1'. */
@@ -53,19 +101,28 @@ export interface Claim<R> {
   paperValue: string;
   /** What `metric` measures, with units, e.g. 'error(SGD) / error(SGD-RER) at T=20000'. */
   measures: string;
-  /** Computed on one seed's result; aggregated over seeds and judged in lib/harness/verdicts.ts. */
-  metric(result: R): number | NotRun;
+  /** For a paper claim: the null or baseline it beats, i.e. what result would fail it. */
+  falsifiedBy: string;
+  /** Computed on one seed's result; judged across seeds on a 95% interval (lib/harness/verdicts.ts). */
+  metric(result: R): MetricValue;
   expect: Expectation;
   /** Why this tolerance — decided before looking at the result. */
   toleranceWhy: string;
   /** Profiles at which the claim is judged; others report not-run. */
   profiles: ProfileName[];
+  /** The expected verdict per profile where it is not 'reproduced' (replaces a "known" list). */
+  expected?: Partial<Record<ProfileName, ExpectedVerdict>>;
   /**
-   * A claim measured not to reproduce at a profile, with the reason we believe.
-   * The verdict stays `not-reproduced`; the CLI only treats it as expected
-   * (exit 0) so that CI flags changes, not known outcomes.
+   * The metric's standard deviation across seeds, measured in a multi-seed pilot recorded
+   * in the repository (`source`: where). Only with it can one seed decide the claim.
    */
-  knownNotReproduced?: { profiles: ProfileName[]; reason: string };
+  noise?: { sd: number; source: string };
+  /**
+   * A wall-time claim: its contenders are timed interleaved (A B A B ...) inside
+   * ctx.exclusive, `reps` gives the paired per-repetition values (e.g. per-rep ratios) the
+   * interval is computed from, and a machine busier than its cores makes it inconclusive.
+   */
+  timing?: { reps(result: R): number[] };
 }
 
 export interface SeedResult<R> {

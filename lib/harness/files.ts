@@ -34,6 +34,8 @@ export const planSchema = s.object({
   paper: s.string,
   profile,
   config: s.anyObject,
+  /** The --set overrides applied to this paper's profile config (empty: the committed config). */
+  overrides: s.array(s.string),
   seeds: s.array(s.number),
   backend: s.string,
   /** Hash of (paper, config, backend); a job's cache key adds its seed. */
@@ -42,6 +44,20 @@ export const planSchema = s.object({
   command: s.string,
 });
 export type PlanFile = Infer<typeof planSchema>;
+
+/** A section a claim times (ctx.exclusive): how long, and the 1-minute load average around it. */
+const timedSection = s.object({ label: s.string, seconds: s.number, loadBefore: s.number, loadAfter: s.number });
+/** What the job measured about the machine while it ran. */
+const jobMachine = s.object({
+  cores: s.number,
+  /** 1-minute load average when the job started and ended. */
+  loadBefore: s.number,
+  loadAfter: s.number,
+  /** Highest resident set size seen (MiB), sampled every second: tfjs' wasm heap included. */
+  peakRssMiB: s.number,
+  timed: s.array(timedSection),
+});
+export type JobMachine = Infer<typeof jobMachine>;
 
 export const jobSchema = s.object({
   paper: s.string,
@@ -53,11 +69,12 @@ export const jobSchema = s.object({
   startedAt: s.string,
   endedAt: s.string,
   wallSeconds: s.number,
+  machine: jobMachine,
   result: s.unknown,
 });
 export type JobFile = Infer<typeof jobSchema>;
 
-const runJob = s.object({ seed: s.number, startedAt: s.string, endedAt: s.string, wallSeconds: s.number, backend: s.string, device: s.string });
+const runJob = s.object({ seed: s.number, startedAt: s.string, endedAt: s.string, wallSeconds: s.number, backend: s.string, device: s.string, machine: jobMachine });
 
 export const runSchema = s.object({
   paper: s.string,
@@ -82,34 +99,51 @@ export const runSchema = s.object({
 });
 export type RunFile = Infer<typeof runSchema>;
 
+const interval = s.object({ lo: s.number, hi: s.number });
 const measured = s.object({
   mean: s.number,
   std: s.number,
   n: s.number,
   perSeed: s.array(s.object({ seed: s.number, value: s.number })),
+  /** The 95% interval of the mean the verdict was judged on; null when there was none (one seed, no noise scale). */
+  interval: s.nullable(interval),
+  intervalFrom: s.nullable(s.literal('seeds', 'repetitions', 'noise')),
 });
 export type Measured = Infer<typeof measured>;
 
+const verdict = s.literal('reproduced', 'not-reproduced', 'inconclusive', 'not-run');
+const historyEntry = s.object({ date: s.string, field: s.string, from: s.unknown, to: s.unknown, why: s.string, resultsSeen: s.boolean });
+export type LockHistoryEntry = Infer<typeof historyEntry>;
+
 export const claimRecordSchema = s.object({
   id: s.string,
+  kind: s.literal('paper', 'check'),
   paper: s.string,
   statement: s.string,
   source: s.string,
   paperValue: s.string,
   measures: s.string,
+  falsifiedBy: s.string,
   measured: s.nullable(measured),
   tolerance: s.string,
   toleranceWhy: s.string,
-  verdict: s.literal('reproduced', 'not-reproduced', 'not-run'),
-  /** Why not run, or why a known non-reproduction is believed to happen. */
+  verdict,
+  /** Why not run, why inconclusive (and what would decide it), or where the interval lies. */
   reason: s.optional(s.string),
-  /** True when the verdict is what claims.ts records as known for this profile. */
-  expected: s.boolean,
+  /** Inconclusive: roughly how many seeds (or timed repetitions) would decide it; null: none would. */
+  seedsNeeded: s.optional(s.nullable(s.number)),
+  /** A timing claim measured while the machine was busier than its cores. */
+  busy: s.optional(s.boolean),
+  /** The verdict claims.ts expects at this profile, with its reason and evidence. */
+  expected: s.object({ verdict, reason: s.optional(s.string), evidence: s.optional(s.string), hypothesis: s.optional(s.literal(true)) }),
+  /** False fails the run: the verdict differs from the expected one (either direction), or a not-run was not declared. */
+  asExpected: s.boolean,
   profile,
+  /** The claim's pre-registration history from claims.lock.json, oldest first. */
+  history: s.optional(s.array(historyEntry)),
 });
 /** One entry of claims.json. */
 export type ClaimRecord = Infer<typeof claimRecordSchema>;
-export type Verdict = ClaimRecord['verdict'];
 export const claimsSchema = s.array(claimRecordSchema);
 
 export const tableSchema = s.object({

@@ -7,8 +7,8 @@ import { applyOverrides } from '../core/config';
 import { listChoices, UsageError } from '../core/errors';
 import { renderFigures, type RenderedFigure } from '../figures/render';
 import { PROFILES, type PaperDefinition, type ProfileName, type ResultTable, type SeedResult } from './contract';
-import type { ClaimRecord } from './files';
-import { figureProvenance, makePlan, runJob, type PaperPlan } from './runner';
+import type { ClaimRecord, JobMachine } from './files';
+import { figureProvenance, judgeContext, makePlan, runJob, withHistory, type PaperPlan } from './runner';
 import { evaluateClaims, notRunClaims } from './verdicts';
 
 export interface InMemoryRun<R> {
@@ -27,21 +27,23 @@ export async function runPaperInMemory<C extends object, R>(
 ): Promise<InMemoryRun<R>> {
   const config = applyOverrides(paper.profiles[opts.profile], opts.sets ?? [], `paper ${paper.id} (profile ${opts.profile})`);
   const seeds = opts.seeds ?? paper.defaultSeeds[opts.profile];
-  const plan = makePlan(paper, opts.profile, config, seeds, opts.backend, `npm run reproduce -- --only ${paper.id} --profile ${opts.profile} --seeds ${seeds.join(',')} --backend ${opts.backend.name}`);
+  const plan = makePlan(paper, opts.profile, config, seeds, opts.backend, `npm run reproduce -- --only ${paper.id} --profile ${opts.profile} --seeds ${seeds.join(',')} --backend ${opts.backend.name}`, opts.sets ?? []);
   const why = paper.unavailable?.(config);
   if (why) {
-    return { plan, backend: opts.backend, results: [], claims: notRunClaims(paper.claims, opts.profile, why), tables: [], figures: [] };
+    return { plan, backend: opts.backend, results: [], claims: withHistory(notRunClaims(paper.claims, opts.profile, why)), tables: [], figures: [] };
   }
   const results: SeedResult<R>[] = [];
+  const jobs: { seed: number; machine: JobMachine }[] = [];
   for (const seed of seeds) {
     const o = await runJob(paper, plan, seed, opts.backend, { quiet: opts.quiet });
     results.push({ seed, result: o.result });
+    jobs.push(o);
   }
   return {
     plan,
     backend: opts.backend,
     results,
-    claims: evaluateClaims(paper.claims, results, opts.profile),
+    claims: withHistory(evaluateClaims(paper.claims, results, judgeContext(plan, jobs))),
     tables: paper.tables(results, config),
     figures: renderFigures(paper.figures(results, config), figureProvenance(plan, opts.backend)),
   };

@@ -1,26 +1,20 @@
 /**
- * Helpers for claim metrics. A metric returns a number or a NotRun; these pass a NotRun
- * through unchanged so a claim's metric reads as arithmetic on its inputs.
+ * Helpers for claim metrics. A metric returns a number, a NotRun or an Outcome; these
+ * pass the non-numbers through unchanged so a claim's metric reads as arithmetic.
  */
-import type { NotRun } from './contract';
+import type { MetricValue } from './contract';
 
-export type MaybeRun = number | NotRun;
-
-export function isNotRun(v: MaybeRun): v is NotRun {
-  return typeof v !== 'number';
-}
-
-/** a / b, or the first NotRun. */
-export function ratio(a: MaybeRun, b: MaybeRun): MaybeRun {
-  if (isNotRun(a)) return a;
-  if (isNotRun(b)) return b;
+/** a / b, or the first value that is not a number (a NotRun or an Outcome). */
+export function ratio(a: MetricValue, b: MetricValue): MetricValue {
+  if (typeof a !== 'number') return a;
+  if (typeof b !== 'number') return b;
   return a / b;
 }
 
-/** a - b, or the first NotRun. */
-export function difference(a: MaybeRun, b: MaybeRun): MaybeRun {
-  if (isNotRun(a)) return a;
-  if (isNotRun(b)) return b;
+/** a - b, or the first value that is not a number. */
+export function difference(a: MetricValue, b: MetricValue): MetricValue {
+  if (typeof a !== 'number') return a;
+  if (typeof b !== 'number') return b;
   return a - b;
 }
 

@@ -6,6 +6,7 @@
  * Every file is written atomically, so a killed run leaves nothing a later run trusts.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BackendInfo } from '../core/backend';
 import { configHash } from '../core/config';
@@ -30,16 +31,19 @@ import {
   type ClaimRecord,
   type FigureIndexEntry,
   type JobFile,
+  type JobMachine,
   type PlanFile,
   type RunFile,
 } from './files';
-import { evaluateClaims, notRunClaims } from './verdicts';
+import { historyOf, readLock } from './lock';
+import { evaluateClaims, notRunClaims, type JudgeContext } from './verdicts';
 
 export type PaperPlan = PlanFile;
 
 export interface JobOutcome<R> extends SeedResult<R> {
   cached: boolean;
   wallSeconds: number;
+  machine: JobMachine;
 }
 
 export interface RunJobsOptions {
@@ -48,6 +52,11 @@ export interface RunJobsOptions {
   force?: boolean;
   quiet?: boolean;
   log?: (line: string) => void;
+  /**
+   * Runs a timed section with no other job of the run computing. Parallel runs (--jobs)
+   * pass the coordinator's; alone, a section just runs.
+   */
+  exclusive?: <T>(label: string, section: () => Promise<T>) => Promise<T>;
 }
 
 export const paperDir = files.paperDir;
@@ -56,10 +65,38 @@ export const paperDir = files.paperDir;
  * Validates the config (UsageError, exit 2) and its data (DataError) — before anything
  * is written — and returns the plan.
  */
-export function makePlan<C extends object>(paper: PaperDefinition<C, unknown>, profile: ProfileName, config: C, seeds: number[], backend: BackendInfo, command: string): PaperPlan {
+export function makePlan<C extends object>(
+  paper: PaperDefinition<C, unknown>,
+  profile: ProfileName,
+  config: C,
+  seeds: number[],
+  backend: BackendInfo,
+  command: string,
+  overrides: string[] = [],
+): PaperPlan {
   paper.validate(config);
   paper.checkData?.(config);
-  return { paper: paper.id, profile, config, seeds, backend: backend.name, planHash: configHash({ paper: paper.id, config, backend: backend.name }), command };
+  return { paper: paper.id, profile, config, overrides, seeds, backend: backend.name, planHash: configHash({ paper: paper.id, config, backend: backend.name }), command };
+}
+
+/** 1-minute load average (0 where the platform has none). */
+function load1(): number {
+  return os.loadavg()[0];
+}
+
+/** Samples the process' resident set size every second until stopped; returns the peak in MiB. */
+function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 1000);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, process.memoryUsage.rss()) / 2 ** 20;
+    },
+  };
 }
 
 function jobHash(plan: PaperPlan, seed: number): string {
@@ -80,7 +117,7 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
     const cached = readJob(dir, plan, seed);
     if (cached) {
       if (!opts.quiet) log(`[${paper.id}] seed ${seed}: cached result reused (${files.job(dir, seed)}; --force re-runs)`);
-      return { seed, result: cached.result as R, cached: true, wallSeconds: cached.wallSeconds };
+      return { seed, result: cached.result as R, cached: true, wallSeconds: cached.wallSeconds, machine: cached.machine };
     }
   }
   const metricsPath = dir ? files.jobMetrics(dir, seed) : undefined;
@@ -89,6 +126,8 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
     fs.mkdirSync(path.dirname(metricsPath), { recursive: true });
     writeFileAtomic(metricsPath, '');
   }
+  const timed: JobMachine['timed'] = [];
+  const runExclusive = opts.exclusive ?? (<T>(_label: string, section: () => Promise<T>) => section());
   const ctx: RunContext = {
     seed,
     rng: new RunRng(seed),
@@ -101,11 +140,30 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
     metric: (record) => {
       if (metricsPath) fs.appendFileSync(metricsPath, JSON.stringify({ paper: paper.id, profile: plan.profile, seed, ...record }) + '\n');
     },
+    exclusive: (label, section) =>
+      runExclusive(label, async () => {
+        const loadBefore = load1();
+        const s0 = performance.now();
+        try {
+          return await section();
+        } finally {
+          timed.push({ label, seconds: (performance.now() - s0) / 1000, loadBefore, loadAfter: load1() });
+        }
+      }),
   };
   const startedAt = new Date();
+  const loadBefore = load1();
+  const rss = rssSampler();
   const t0 = performance.now();
-  const result = await paper.run(plan.config as C, ctx);
+  let result: R;
+  let peakRssMiB = 0;
+  try {
+    result = await paper.run(plan.config as C, ctx);
+  } finally {
+    peakRssMiB = rss.stop();
+  }
   const wallSeconds = (performance.now() - t0) / 1000;
+  const machine: JobMachine = { cores: os.cpus().length, loadBefore, loadAfter: load1(), peakRssMiB, timed };
   if (dir) {
     writeChecked(files.job(dir, seed), jobSchema, {
       paper: paper.id,
@@ -117,11 +175,12 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
       startedAt: startedAt.toISOString(),
       endedAt: new Date().toISOString(),
       wallSeconds,
+      machine,
       result,
     });
   }
-  if (!opts.quiet) log(`[${paper.id}] seed ${seed}: done in ${wallSeconds.toFixed(1)}s`);
-  return { seed, result, cached: false, wallSeconds };
+  if (!opts.quiet) log(`[${paper.id}] seed ${seed}: done in ${wallSeconds.toFixed(1)}s (peak memory ${machine.peakRssMiB.toFixed(0)} MiB)`);
+  return { seed, result, cached: false, wallSeconds, machine };
 }
 
 export function writePlan(out: string, plan: PaperPlan): void {
@@ -181,7 +240,7 @@ export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>,
   const backend: BackendInfo = { ...(jobs[0].backend as BackendInfo), device: devices.join('; ') };
   const results: SeedResult<R>[] = jobs.map((j) => ({ seed: j.seed, result: j.result as R }));
   const config = plan.config as C;
-  const claims = evaluateClaims(paper.claims, results, plan.profile);
+  const claims = withHistory(evaluateClaims(paper.claims, results, judgeContext(plan, jobs)));
   writeChecked(files.claims(dir), claimsSchema, claims);
   const tables = paper.tables(results, config);
   writeChecked(files.tables(dir), tablesSchema, tables);
@@ -207,9 +266,22 @@ export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>,
     startedAt: starts[0],
     endedAt: ends[ends.length - 1],
     wallSeconds: jobs.reduce((a, j) => a + j.wallSeconds, 0),
-    jobs: jobs.map((j) => ({ seed: j.seed, startedAt: j.startedAt, endedAt: j.endedAt, wallSeconds: j.wallSeconds, backend: j.backend.name, device: j.backend.device })),
+    jobs: jobs.map((j) => ({ seed: j.seed, startedAt: j.startedAt, endedAt: j.endedAt, wallSeconds: j.wallSeconds, backend: j.backend.name, device: j.backend.device, machine: j.machine })),
   });
   return { paper: paper.id, title: paper.title, profile: plan.profile, claims, tables, figures, dir };
+}
+
+/** Each claim's pre-registration history from claims.lock.json (none where there is no lock, e.g. a bundle). */
+export function withHistory(claims: ClaimRecord[]): ClaimRecord[] {
+  const lock = readLock();
+  return claims.map((c) => ({ ...c, history: historyOf(lock, c.id) }));
+}
+
+/** What the verdicts need from the run: overrides, and per seed the load around its timed sections. */
+export function judgeContext(plan: PaperPlan, jobs: { seed: number; machine: JobMachine }[]): JudgeContext {
+  const timedLoad: Record<number, number | null> = {};
+  for (const j of jobs) timedLoad[j.seed] = j.machine.timed.length ? Math.max(...j.machine.timed.flatMap((t) => [t.loadBefore, t.loadAfter])) : null;
+  return { profile: plan.profile, overridden: plan.overrides.length > 0, machine: { cores: Math.min(...jobs.map((j) => j.machine.cores)), timedLoad } };
 }
 
 /** run.json: the provenance of one paper run plus what varies (times, jobs). */
@@ -240,7 +312,7 @@ function writeRunFile(
 /** A paper that cannot run here (e.g. optional dataset not installed): every claim is not-run with the reason. */
 export function writeUnavailable<C extends object, R>(paper: PaperDefinition<C, R>, plan: PaperPlan, out: string, reason: string, backend: BackendInfo): PaperSummary {
   const dir = paperDir(out, paper.id, plan.profile);
-  const claims = notRunClaims(paper.claims, plan.profile, reason);
+  const claims = withHistory(notRunClaims(paper.claims, plan.profile, reason));
   writeChecked(files.claims(dir), claimsSchema, claims);
   writeChecked(files.tables(dir), tablesSchema, []);
   writeChecked(files.figureIndex(dir), figureIndexSchema, []);

@@ -14,8 +14,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../core/atomic-fs';
 import { escapeHtml } from '../core/html';
-import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
-import { VERDICT_COLOURS, verdictText } from './html';
+import { formatHeadline, formatMeasured, headlines, type ClaimRecord } from '../harness/verdicts';
+import { claimCellHtml, historyHtml, VERDICT_COLOURS, verdictText } from './html';
 import { sectionFile, type ReportSection } from './sections';
 import { tableHtml } from './tables';
 import { installVegaScripts } from './vega-assets';
@@ -54,12 +54,14 @@ function claimRow(s: ReportSection, c: ClaimRecord): string {
   const cells: [string, string, string?][] = [
     [escapeHtml(s.run.paper), s.run.paper],
     [escapeHtml(s.run.profile), s.run.profile],
-    [`<b>${escapeHtml(c.id)}</b><br>${escapeHtml(c.statement)}<br><small>measures ${escapeHtml(c.measures)}</small>`, c.id],
+    [escapeHtml(c.kind), c.kind],
+    [claimCellHtml(c), c.id],
     [escapeHtml(`${c.paper} ${c.source}`), `${c.paper} ${c.source}`],
     [escapeHtml(c.paperValue), c.paperValue],
     [escapeHtml(formatMeasured(c.measured)), mean],
     [`${escapeHtml(c.tolerance)}<br><small>${escapeHtml(c.toleranceWhy)}</small>`, c.tolerance],
     [`<span class="verdict verdict-${c.verdict}">${escapeHtml(verdict)}</span>`, verdict],
+    [historyHtml(c), String(c.history?.length ?? 0)],
   ];
   const tds = cells.map(([html, key]) => `<td data-sort="${escapeHtml(key ?? '')}">${html}</td>`).join('');
   return `<tr class="claim-row verdict-row-${c.verdict}" data-paper="${escapeHtml(s.run.paper)}" data-claim="${escapeHtml(c.id)}">${tds}</tr>`;
@@ -69,16 +71,42 @@ export function claimsTableReportHtml(sections: ReportSection[]): string {
   const head: [string, 'text' | 'number'][] = [
     ['paper', 'text'],
     ['profile', 'text'],
+    ['kind', 'text'],
     ['claim', 'text'],
     ['source', 'text'],
     ['paper value', 'text'],
-    ['measured', 'number'],
+    ['measured [95% interval]', 'number'],
     ['tolerance', 'text'],
     ['verdict', 'text'],
+    ['history', 'number'],
   ];
   const ths = head.map(([h, type]) => `<th data-sort-type="${type}" aria-sort="none" title="click to sort">${h}</th>`).join('');
   const rows = sections.flatMap((s) => s.claims.map((c) => claimRow(s, c)));
   return `<table id="claims" class="claims-table sortable"><thead><tr>${ths}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/**
+ * The page's opening: per paper and profile, its paper claims' verdicts with their
+ * intervals and its key figure (the first), so a reader takes the result in at a glance.
+ */
+export function glanceHtml(opts: ReportHtmlOptions, sections: ReportSection[]): string {
+  const cards = sections.map((s) => {
+    const paper = s.claims.filter((c) => c.kind === 'paper');
+    const checks = s.claims.filter((c) => c.kind === 'check');
+    const items = paper
+      .map((c) => `<li><span class="verdict verdict-${c.verdict}">${escapeHtml(c.verdict)}</span> <a href="#${sectionId(s)}">${escapeHtml(c.id)}</a>: ${escapeHtml(formatMeasured(c.measured))} <small>(tolerance ${escapeHtml(c.tolerance)}; paper ${escapeHtml(c.paperValue)})</small></li>`)
+      .join('');
+    const passing = checks.filter((c) => c.verdict === 'reproduced').length;
+    const key = s.figures[0];
+    const uri = key ? svgDataUri(path.join(opts.out, s.dir, key.files.svg)) : undefined;
+    const fig = key && uri ? `<img class="glance-figure" src="${uri}" alt="${escapeHtml(key.title)}" title="${escapeHtml(key.title)}">` : '';
+    return (
+      `<div class="glance-card" data-paper="${escapeHtml(s.run.paper)}" data-profile="${escapeHtml(s.run.profile)}">` +
+      `<h3><a href="#${sectionId(s)}">${escapeHtml(s.run.paper)}</a> <small>(${escapeHtml(s.run.profile)})</small></h3><p class="glance-title">${escapeHtml(s.run.title)}</p>` +
+      `<ul class="glance-claims">${items}</ul><p><small>${passing} of ${checks.length} checks pass</small></p>${fig}</div>`
+    );
+  });
+  return `<div class="glance">${cards.join('')}</div>`;
 }
 
 function svgDataUri(file: string): string | undefined {
@@ -146,6 +174,17 @@ figcaption { font-weight: bold; margin-bottom: 0.5em; }
 figcaption .links { font-weight: normal; font-size: 0.9em; }
 .no-interactive, .figure-notes, .hint { color: #666; font-size: 0.9em; }
 nav ul { columns: 2; }
+.glance { display: flex; flex-wrap: wrap; gap: 1em; margin: 1em 0 2em 0; }
+.glance-card { flex: 1 1 420px; border: 1px solid #ddd; border-radius: 6px; padding: 0.6em 0.9em; }
+.glance-card h3 { margin: 0.2em 0; }
+.glance-title { color: #555; margin: 0 0 0.4em 0; font-size: 0.9em; }
+.glance-claims { padding-left: 1.1em; margin: 0.3em 0; font-size: 0.9em; }
+.glance-figure { max-width: 100%; height: auto; margin-top: 0.4em; }
+.headline { font-size: 1.1em; }
+.unexpected { color: #a00; font-weight: bold; }
+.kind { font-size: 0.75em; padding: 0 4px; border-radius: 3px; background: #e4ecf7; }
+.kind-check { background: #eee; }
+details.history ul { margin: 0.2em 0; padding-left: 1.1em; font-size: 0.85em; }
 `;
 
 /** Sorting and the vega-embed start-up; inline so the page needs no other file but the vega scripts. */
@@ -195,7 +234,7 @@ const SCRIPT = `
 
 export function renderReportHtml(sections: ReportSection[], opts: ReportHtmlOptions): string {
   const all = sections.flatMap((s) => s.claims);
-  const count = (v: string) => all.filter((c) => c.verdict === v).length;
+  const unexpected = all.filter((c) => !c.asExpected);
   const nav = sections.map((s) => `<li><a href="#${sectionId(s)}">${escapeHtml(s.run.paper)} — ${escapeHtml(s.run.title)} (${escapeHtml(s.run.profile)})</a></li>`).join('');
   const vega = (opts.vegaScripts ?? []).map((src) => `<script src="${escapeHtml(src)}"></script>`).join('');
   return [
@@ -207,8 +246,11 @@ export function renderReportHtml(sections: ReportSection[], opts: ReportHtmlOpti
     vega,
     '</head><body>',
     '<h1>Reproduction report</h1>',
-    `<p class="summary">${all.length} claims: ${count('reproduced')} reproduced, ${count('not-reproduced')} not reproduced, ${count('not-run')} not run. Click a column header to sort.</p>`,
-    sections.length ? `<nav><ul>${nav}</ul></nav>` : '<p>No results found in this directory.</p>',
+    ...headlines(all).map((h) => `<p class="summary headline"><b>${escapeHtml(formatHeadline(h))}</b></p>`),
+    unexpected.length ? `<p class="unexpected">Verdicts that differ from their expectation (the run exits 1): ${unexpected.map((c) => escapeHtml(`${c.id} (${c.profile})`)).join(', ')}.</p>` : '',
+    '<p class="hint">A verdict is judged on the 95% interval of the metric across seeds (or timed repetitions): inside the tolerance = reproduced, outside = not reproduced, across a boundary = inconclusive. Paper claims are what the papers say; checks are sanity bounds, never counted as reproductions.</p>',
+    sections.length ? glanceHtml(opts, sections) : '<p>No results found in this directory.</p>',
+    sections.length ? `<h2>Every claim</h2><p class="hint">Click a column header to sort.</p><nav><ul>${nav}</ul></nav>` : '',
     claimsTableReportHtml(sections),
     ...sections.map((s) => sectionHtml(opts, s)),
     `<script>${SCRIPT}</script>`,

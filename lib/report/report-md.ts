@@ -3,38 +3,34 @@
  * and profile found there, with paper value, measured value, verdict and links to
  * the figures, then per paper its run facts, tolerances, result tables and figures.
  */
-import { formatMeasured, type ClaimRecord } from '../harness/verdicts';
+import { formatHeadline, formatMeasured, headlines } from '../harness/verdicts';
+import { verdictText } from './html';
 import { sectionFile, type ReportSection } from './sections';
 import { mdCell, tableMarkdown } from './tables';
 
-const VERDICT_LABEL: Record<string, string> = {
-  reproduced: '✅ reproduced',
-  'not-reproduced': '❌ not reproduced',
-  'not-run': '⏸ not run',
+const VERDICT_ICON: Record<string, string> = {
+  reproduced: '✅',
+  'not-reproduced': '❌',
+  inconclusive: '❔',
+  'not-run': '⏸',
 };
-
-export function verdictCounts(claims: ClaimRecord[]): Record<string, number> {
-  const c: Record<string, number> = { reproduced: 0, 'not-reproduced': 0, 'not-run': 0 };
-  for (const r of claims) c[r.verdict]++;
-  return c;
-}
 
 export function renderReportMarkdown(sections: ReportSection[]): string {
   const all = sections.flatMap((s) => s.claims);
-  const counts = verdictCounts(all);
-  const lines: string[] = [
-    '# Reproduction report',
+  const lines: string[] = ['# Reproduction report', '', ...headlines(all).map((h) => `**${formatHeadline(h)}.**`), ''];
+  const unexpected = all.filter((c) => !c.asExpected);
+  if (unexpected.length) lines.push(`Verdicts that differ from their expectation (the run exits 1): ${unexpected.map((c) => `${c.id} (${c.profile})`).join(', ')}.`, '');
+  lines.push(
+    'Verdicts are judged on the 95% interval of the metric across seeds (or timed repetitions): inside the tolerance = reproduced, outside = not reproduced, across a boundary = inconclusive. Checks are sanity bounds, never counted as reproductions.',
     '',
-    `${all.length} claims: ${counts.reproduced} reproduced, ${counts['not-reproduced']} not reproduced, ${counts['not-run']} not run.`,
-    '',
-    '| paper | profile | claim | source | paper value | measured | tolerance | verdict |',
-    '|---|---|---|---|---|---|---|---|',
-  ];
+    '| paper | profile | kind | claim | source | paper value | measured [95% interval] | tolerance | verdict |',
+    '|---|---|---|---|---|---|---|---|---|',
+  );
   for (const s of sections) {
     for (const c of s.claims) {
-      const verdict = VERDICT_LABEL[c.verdict] + (c.reason ? ` — ${c.reason}` : '') + (c.verdict === 'not-reproduced' && c.expected ? ' (known)' : '');
+      const verdict = `${VERDICT_ICON[c.verdict]} ${verdictText(c)}`;
       lines.push(
-        `| ${s.run.paper} | ${s.run.profile} | **${mdCell(c.id)}**: ${mdCell(c.statement)} | ${mdCell(c.paper)} ${mdCell(c.source)} | ${mdCell(c.paperValue)} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdict)} |`,
+        `| ${s.run.paper} | ${s.run.profile} | ${c.kind} | **${mdCell(c.id)}**: ${mdCell(c.statement)} | ${mdCell(c.paper)} ${mdCell(c.source)} | ${mdCell(c.paperValue)} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdict)} |`,
       );
     }
   }
@@ -47,7 +43,11 @@ export function renderReportMarkdown(sections: ReportSection[]): string {
       `Reproduce: \`${s.run.command}\``,
       '',
     );
-    for (const c of s.claims) lines.push(`- **${c.id}** measures ${c.measures}; tolerance ${c.tolerance}. Why this tolerance: ${c.toleranceWhy}`);
+    for (const c of s.claims) {
+      const fails = c.kind === 'paper' ? ` Fails if: ${c.falsifiedBy}.` : ' A check (true by construction or a sanity bound).';
+      lines.push(`- **${c.id}** measures ${c.measures}; tolerance ${c.tolerance}. Why this tolerance: ${c.toleranceWhy}${fails}`);
+      for (const h of c.history ?? []) lines.push(`  - ${h.date}: ${h.field} ${JSON.stringify(h.from)} → ${JSON.stringify(h.to)}; ${h.why} (results ${h.resultsSeen ? 'seen' : 'not seen'})`);
+    }
     for (const t of s.tables) lines.push('', tableMarkdown(t));
     if (s.figures.length) {
       lines.push('', 'Figures:', '');

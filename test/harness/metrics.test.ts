@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { difference, firstCrossing, ratio } from '../../lib/harness/metrics';
 
-test('ratio and difference pass the first not-run through', () => {
+test('ratio and difference pass the first non-number (not-run or outcome) through', () => {
   assert.equal(ratio(6, 3), 2);
   assert.equal(difference(6, 3), 3);
-  const a = { notRun: 'a missing' };
-  const b = { notRun: 'b missing' };
+  const a = { notRun: 'a missing', precondition: 'data' as const };
+  const b = { outcome: 'not-reproduced' as const, reason: 'b diverged' };
   assert.equal(ratio(a, b), a);
   assert.equal(ratio(1, b), b);
   assert.equal(difference(a, 2), a);

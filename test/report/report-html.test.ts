@@ -23,11 +23,14 @@ function claim(id: string, verdict: ClaimRecord['verdict'], mean: number | null,
     source: 'Fig. 1',
     paperValue: '~1x',
     measures: 'a ratio',
-    measured: mean === null ? null : { mean, std: 0.1, n: 2, perSeed: [{ seed: 1, value: mean }, { seed: 2, value: mean }] },
+    kind: 'paper',
+    falsifiedBy: 'a ratio above 2',
+    measured: mean === null ? null : { mean, std: 0.1, n: 2, perSeed: [{ seed: 1, value: mean }, { seed: 2, value: mean }], interval: { lo: mean - 0.9, hi: mean + 0.9 }, intervalFrom: 'seeds' },
     tolerance: '<= 2',
     toleranceWhy: 'noise over seeds',
     verdict,
-    expected: verdict !== 'not-reproduced',
+    expected: { verdict: 'reproduced' },
+    asExpected: verdict !== 'not-reproduced',
     profile: 'quick',
     ...extra,
   };
@@ -63,13 +66,14 @@ test('one table row per claim of every paper, with verdict classes and sort keys
   const html = renderReportHtml(sections, { out, vegaScripts: SCRIPTS });
   const rows = html.match(/<tr class="claim-row [^"]*" data-paper="[^"]+" data-claim="[^"]+">/g) ?? [];
   assert.deepEqual(rows.map((r) => /data-claim="([^"]+)"/.exec(r)![1]), ['alpha-fast', 'alpha-slow', 'beta-gpu']);
-  assert.equal((html.match(/class="verdict verdict-reproduced"/g) ?? []).length, 1);
-  assert.equal((html.match(/class="verdict verdict-not-reproduced"/g) ?? []).length, 1);
-  assert.equal((html.match(/class="verdict verdict-not-run"/g) ?? []).length, 1);
+  const table = /<table id="claims"[\s\S]*?<\/table>/.exec(html)![0];
+  assert.equal((table.match(/class="verdict verdict-reproduced"/g) ?? []).length, 1);
+  assert.equal((table.match(/class="verdict verdict-not-reproduced"/g) ?? []).length, 1);
+  assert.equal((table.match(/class="verdict verdict-not-run"/g) ?? []).length, 1);
   assert.match(html, /\.verdict-reproduced \{ background: #d4f7d4; \}/);
-  assert.match(html, /not-reproduced: too small a model/);
-  assert.match(html, /<td data-sort="3">3\.00 ± 0\.100 \(n=2\)<\/td>/, 'the measured column sorts on the mean');
-  assert.match(html, /<th data-sort-type="number"[^>]*>measured<\/th>/);
+  assert.match(table, /not-reproduced \(UNEXPECTED: expected reproduced\) — too small a model/);
+  assert.match(html, /<td data-sort="3">3\.00 \[2\.10, 3\.90\] \(n=2\)<\/td>/, 'the measured column sorts on the mean');
+  assert.match(html, /<th data-sort-type="number"[^>]*>measured \[95% interval\]<\/th>/);
   assert.doesNotMatch(html, /<b>markup<\/b>/, 'claim text is escaped');
   for (const p of ['alpha', 'beta']) assert.match(html, new RegExp(`<section class="paper-section" id="paper-${p}-quick" data-paper="${p}"`));
 });
@@ -84,6 +88,15 @@ test('figures: the static SVG inlined as a data: URI (the fallback), and the sam
   assert.ok(m, 'the spec is embedded');
   assert.deepEqual(JSON.parse(m[1]), SPEC, 'exactly the exported .vl.json');
   assert.equal((html.match(/<\/script>/g) ?? []).length, (html.match(/<script/g) ?? []).length, "a title's </script> cannot close a script early");
+});
+
+test('the page opens on a card per paper: its paper claims with their intervals, and its key figure', () => {
+  const { out, sections } = fakeOut();
+  const html = renderReportHtml(sections, { out, vegaScripts: SCRIPTS });
+  const glance = /<div class="glance">[\s\S]*?<div class="glance-card" data-paper="beta"/.exec(html)![0];
+  assert.match(glance, /alpha-fast<\/a>: 0\.500 \[-0\.400, 1\.40\] \(n=2\)/);
+  assert.match(glance, /<img class="glance-figure" src="data:image\/svg\+xml;base64,/);
+  assert.ok(html.indexOf('class="glance"') < html.indexOf('id="claims"'), 'the summary comes before the full table');
 });
 
 test("a paper's result tables appear under its section, escaped, with numbers formatted", () => {
@@ -116,5 +129,5 @@ test('writeReport writes REPORT.md, report.html and the vega scripts beside them
   const mtime = fs.statSync(path.join(out, SCRIPTS[0])).mtimeMs;
   writeReportHtml(out, r.sections);
   assert.equal(fs.statSync(path.join(out, SCRIPTS[0])).mtimeMs, mtime, 'an unchanged script is not copied again');
-  assert.match(fs.readFileSync(r.html, 'utf8'), /3 claims: 1 reproduced, 1 not reproduced, 1 not run/);
+  assert.match(fs.readFileSync(r.html, 'utf8'), /1 of 3 paper claims reproduced, 0 inconclusive, 1 not reproduced, 1 not run at profile quick; 0 of 0 checks pass/);
 });

@@ -16,14 +16,14 @@ import type { ExpertChoiceResult, LoadCurve, RouterRun } from './experiment';
 const PAPER = 'arXiv:2202.09368';
 
 function runOf(r: ExpertChoiceResult, router: RouterKind): RouterRun | NotRun {
-  return r.runs[router] ?? { notRun: `router ${router} was not trained (config routers)` };
+  return r.runs[router] ?? { notRun: `router ${router} was not trained (config routers)`, precondition: 'config' };
 }
 
 function meanLoad(r: ExpertChoiceResult, router: RouterKind, key: keyof Omit<LoadCurve, 'step'>): number | NotRun {
   const run = runOf(r, router);
   if ('notRun' in run) return run;
   const v = run.load[key];
-  if (v.length === 0) return { notRun: 'no training steps recorded' };
+  if (v.length === 0) return { notRun: 'no training steps recorded', precondition: 'config' };
   return v.reduce((a, b) => a + b, 0) / v.length;
 }
 
@@ -52,6 +52,8 @@ function histFraction(r: ExpertChoiceResult, pick: (h: number[]) => number): num
 export const claims: Claim<ExpertChoiceResult>[] = [
   {
     id: 'ec-load-perfectly-balanced',
+    kind: 'check',
+    falsifiedBy: 'cannot fail: expert choice assigns exactly k tokens per expert by construction (a check of the implementation)',
     paper: PAPER,
     source: 'abstract ("each expert can have a fixed bucket size"); Sec. 3 (k = n·c/e)',
     statement: 'Expert choice gives every expert exactly k tokens at every step: max/mean load over experts is 1',
@@ -64,6 +66,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
   },
   {
     id: 'ec-top2-drops-tokens',
+    kind: 'paper',
+    falsifiedBy: 'top-2 dropping fewer than 1% of its assignments',
     paper: PAPER,
     source: 'abstract ("a poor expert routing strategy (e.g. one resulting in load imbalance)"); Sec. 2 (token choice drops tokens over capacity)',
     statement: 'Token-choice top-2 at the same buffer size (capacity = 2·n/e) drops a measurable share of its assignments; expert choice drops none',
@@ -77,6 +81,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
   },
   {
     id: 'ec-top1-load-imbalance',
+    kind: 'paper',
+    falsifiedBy: "top-1's most-requested expert within 10% of the mean load",
     paper: PAPER,
     source: 'abstract (load imbalance of top-k token choice)',
     statement: 'Token-choice top-1 (Switch, with its load-balancing loss) asks some experts for clearly more tokens than the mean',
@@ -90,6 +96,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
   },
   {
     id: 'ec-some-tokens-get-no-expert',
+    kind: 'paper',
+    falsifiedBy: 'fewer than 1% of tokens processed by no expert',
     paper: PAPER,
     source: 'abstract ("each token can be routed to a variable number of experts"); flaxformer ExpertsChooseMaskedRouter ("processed by multiple experts or none at all")',
     statement: 'Under expert choice some tokens are processed by no expert',
@@ -102,6 +110,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
   },
   {
     id: 'ec-some-tokens-get-many-experts',
+    kind: 'paper',
+    falsifiedBy: 'fewer than 5% of tokens processed by three or more experts',
     paper: PAPER,
     source: 'abstract ("each token can be routed to a variable number of experts")',
     statement: 'Under expert choice some tokens are processed by 3 or more experts (more than the 2 a top-2 token gets)',
@@ -114,6 +124,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
   },
   {
     id: 'ec-converges-2x-faster-than-top2',
+    kind: 'paper',
+    falsifiedBy: "expert choice needing more than half of top-2's steps to reach its final validation loss",
     paper: PAPER,
     source: 'abstract ("improves training convergence time by more than 2x" vs Switch top-1 and GShard top-2 at the same computational resources)',
     statement: 'Expert choice (c = 2) reaches the final validation loss of top-2 in at most half the steps',
@@ -123,14 +135,14 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     expect: { atLeast: 2.0 },
     toleranceWhy: 'The paper states a lower bound ("more than 2x"), so we judge at that bound with no slack; our models are ~10^4x smaller and train for hundreds of steps, which is why the full profile is where magnitude counts.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason:
-        'Measured 1.01 at quick (seed 1; final val loss EC 2.2945 vs top-2 2.2997 nats/byte after 150 steps): EC is ahead only by a hair. With 2 MoE layers of 8 experts (each the size of the dense GLU) on a byte LM for 150 steps, routing quality moves the loss little; the paper\'s 2x is at 100M–8B parameters, 64 experts and long training. With prefix-safe routing EC is not ahead at all (2.3026).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured 1.01 at quick (seed 1; final val loss EC 2.2945 vs top-2 2.2997 nats/byte after 150 steps): EC is ahead only by a hair. With 2 MoE layers of 8 experts (each the size of the dense GLU) on a byte LM for 150 steps, routing quality moves the loss little; the paper\'s 2x is at 100M–8B parameters, 64 experts and long training. With prefix-safe routing EC is not ahead at all (2.3026).', hypothesis: true },
     },
   },
   {
     id: 'ec-converges-2x-faster-than-top1',
+    kind: 'paper',
+    falsifiedBy: "expert choice needing more than half of top-1's steps to reach its final validation loss",
     paper: PAPER,
     source: 'abstract ("improves training convergence time by more than 2x")',
     statement: 'Expert choice (c = 2) reaches the final validation loss of top-1 in at most half the steps',
@@ -140,10 +152,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     expect: { atLeast: 2.0 },
     toleranceWhy: 'Same lower bound as the paper states; note top-1 also does half of the expert compute of EC-CF2 in our equal-buffer setting, as in the paper\'s comparison.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason:
-        'Measured 1.03 at quick (seed 1; final val loss EC 2.2945 vs top-1 2.3078 nats/byte after 150 steps): the right direction, far from 2x at this scale (see ec-converges-2x-faster-than-top2).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured 1.03 at quick (seed 1; final val loss EC 2.2945 vs top-1 2.3078 nats/byte after 150 steps): the right direction, far from 2x at this scale (see ec-converges-2x-faster-than-top2).', hypothesis: true },
     },
   },
 ];

@@ -54,7 +54,7 @@ function latencyPair(r: FlashResult, chunk: number): [number, number] | NotRun {
   const cs = r.latency.contexts;
   const lo = cs.findIndex((t) => t >= chunk);
   const hi = cs.indexOf(Math.max(...cs));
-  if (lo < 0 || hi <= lo) return { notRun: `needs two contexts >= the chunk size (${chunk}); the sweep has ${cs.join(', ')}` };
+  if (lo < 0 || hi <= lo) return { notRun: `needs two contexts >= the chunk size (${chunk}); the sweep has ${cs.join(', ')}`, precondition: 'config' };
   return [lo, hi];
 }
 
@@ -68,7 +68,7 @@ function stepRatio(r: FlashResult, num: ModelId, den: ModelId, at: 'longest'): n
 export function lossRatioAtEqualSteps(r: FlashResult, model: ModelId): number | NotRun {
   const base = new Map(r.train.curves.transformer.map((p) => [p.step, p.valLoss]));
   const common = r.train.curves[model].filter((p) => p.step > 0 && base.has(p.step));
-  if (common.length === 0) return { notRun: 'no evaluation step in common with Transformer++' };
+  if (common.length === 0) return { notRun: 'no evaluation step in common with Transformer++', precondition: 'config' };
   const last = common[common.length - 1];
   return last.valLoss / (base.get(last.step) as number);
 }
@@ -76,6 +76,8 @@ export function lossRatioAtEqualSteps(r: FlashResult, model: ModelId): number | 
 export const claims: Claim<FlashResult>[] = [
   {
     id: 'flash-latency-flat',
+    kind: 'paper',
+    falsifiedBy: 'FLASH step time growing by more than 1.5x from the shortest to the longest context (as quadratic attention does)',
     paper: PAPER,
     source: 'Fig. 5(a) and Fig. 6(a) (latency per training step vs context), via seed article 003',
     statement: 'At a fixed number of tokens per batch, FLASH step time stays roughly flat as the context grows',
@@ -93,6 +95,8 @@ export const claims: Claim<FlashResult>[] = [
   },
   {
     id: 'flash-tpp-latency-grows',
+    kind: 'check',
+    falsifiedBy: 'a sanity bound on the baseline: materialised attention is quadratic in the context, so its step time must grow',
     paper: PAPER,
     source: 'Fig. 5(a) and Fig. 6(a), via seed article 003',
     statement: 'Transformer++ step time grows with the context at a fixed number of tokens per batch',
@@ -110,6 +114,8 @@ export const claims: Claim<FlashResult>[] = [
   },
   {
     id: 'flash-faster-than-tpp-at-longest',
+    kind: 'paper',
+    falsifiedBy: 'a FLASH step less than 1.5x faster than a Transformer++ step at the longest context',
     paper: PAPER,
     source: 'Fig. 6(a) (FLASH has the lowest latency at long contexts), via seed article 003',
     statement: 'At the longest context, a FLASH training step is faster than a Transformer++ step',
@@ -122,6 +128,8 @@ export const claims: Claim<FlashResult>[] = [
   },
   {
     id: 'flash-quad-faster-than-tpp-at-longest',
+    kind: 'paper',
+    falsifiedBy: 'a FLASH-Quad step no faster than a Transformer++ step at the longest context',
     paper: PAPER,
     source: 'Fig. 5(a), via seed article 003 ("at 8192 FLASH-Quad is 2x faster than Transformer++")',
     statement: 'At the longest context, FLASH-Quad (quadratic GAU) trains faster per step than Transformer++',
@@ -132,14 +140,14 @@ export const claims: Claim<FlashResult>[] = [
     toleranceWhy:
       'Judged on direction only: the 2x depends on the accelerator (the PyTorch anchor on an H100 measures the opposite), so we only ask whether FLASH-Quad is faster at all.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason:
-        'at quick\'s longest context (2048) the ratio sits at ~1.0 on wasm: 1.10 and 0.995 in two idle runs of the CI machine (2026-11-23), so it falls on either side of the tolerance; FLASH-Quad\'s quadratic attention is as costly as Transformer++\'s there. The paper\'s ~2x is at 8K (judged at full; the PyTorch H100 anchor in lib/papers/flash/anchor.ts does not show it either).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'at quick\'s longest context (2048) the ratio sits at ~1.0 on wasm: 1.10 and 0.995 in two idle runs of the CI machine (2026-11-23), so it falls on either side of the tolerance; FLASH-Quad\'s quadratic attention is as costly as Transformer++\'s there. The paper\'s ~2x is at 8K (judged at full; the PyTorch H100 anchor in lib/papers/flash/anchor.ts does not show it either).', hypothesis: true },
     },
   },
   {
     id: 'flash-training-speedup',
+    kind: 'paper',
+    falsifiedBy: "FLASH taking more than 1/1.2 of Transformer++'s wall time to reach Transformer++'s final validation loss",
     paper: PAPER,
     source: 'abstract (confirmed); Fig. 6(b)-(f) Wiki-40B 1.2-4.9x growing with context and Table 3 PG-19 12.1x at 8K, via seed article 003',
     statement: 'FLASH reaches the final validation loss of Transformer++ in less wall time (same run, same hardware)',
@@ -148,20 +156,20 @@ export const claims: Claim<FlashResult>[] = [
       'seconds for Transformer++ to reach its own final val loss / seconds for FLASH to reach the same loss, at train.context; times interpolated linearly between evaluations; if FLASH never reaches it, the value is an upper bound (not-run unless that bound already fails)',
     metric: (r) => {
       const s = speedupOverTransformer(r, 'flash');
-      if (!s.reached && s.speedup >= 1.2) return { notRun: `FLASH did not reach Transformer++'s final loss ${s.target.toFixed(3)} within its steps; speed-up only bounded above by ${s.speedup.toFixed(2)}` };
+      if (!s.reached && s.speedup >= 1.2) return { outcome: 'inconclusive', reason: `FLASH did not reach Transformer++'s final loss ${s.target.toFixed(3)} within its steps; the speed-up is only bounded above by ${s.speedup.toFixed(2)}` };
       return s.speedup;
     },
     expect: { atLeast: 1.2 },
     toleranceWhy: 'The lower end of the paper\'s Wiki-40B range, which it reports at its shortest context (512); our training contexts are 512 (quick) and 2048 (full), where the paper\'s speed-up is at least that.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason:
-        'measured 1.15x on the idle 2-core CI machine (2026-11-23): at context 512 (two chunks of 256) FLASH\'s step costs about what Transformer++\'s does on wasm, so its lead in loss per step buys little wall time; the paper\'s 1.2x is its own lower end, at 512 on TPU. A timing ratio: it moves with machine load (a loaded run bounded it at 2.1x).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'measured 1.15x on the idle 2-core CI machine (2026-11-23): at context 512 (two chunks of 256) FLASH\'s step costs about what Transformer++\'s does on wasm, so its lead in loss per step buys little wall time; the paper\'s 1.2x is its own lower end, at 512 on TPU. A timing ratio: it moves with machine load (a loaded run bounded it at 2.1x).', hypothesis: true },
     },
   },
   {
     id: 'flash-quad-quality-equal-steps',
+    kind: 'paper',
+    falsifiedBy: "FLASH-Quad's validation loss more than 3% above Transformer++'s at equal steps",
     paper: PAPER,
     source: 'Fig. 3 (GAU vs Transformer++ quality at equal steps) and abstract ("matches the perplexity of improved Transformers")',
     statement: 'At an equal number of training steps, FLASH-Quad reaches about the validation loss of Transformer++',

@@ -36,7 +36,7 @@ function minGap(a: number[], b: number[]): number {
 
 function meanGapAtSmallSizes(r: MatryoshkaResult, other: number[]): number | NotRun {
   const idx = r.sizes.map((m, i) => (m <= SMALL_SIZE_MAX ? i : -1)).filter((i) => i >= 0);
-  if (idx.length === 0) return { notRun: `no nested size <= ${SMALL_SIZE_MAX}` };
+  if (idx.length === 0) return { notRun: `no nested size <= ${SMALL_SIZE_MAX}`, precondition: 'config' };
   return idx.reduce((s, i) => s + pp(r.accuracy.mrl[i] - other[i]), 0) / idx.length;
 }
 
@@ -55,6 +55,8 @@ export function retrievalFlopFactor(r: MatryoshkaResult): number {
 export const claims: Claim<MatryoshkaResult>[] = [
   {
     id: 'matryoshka-mrl-matches-ff',
+    kind: 'paper',
+    falsifiedBy: 'MRL more than 1.5 points below the fixed-feature model at any nested size',
     paper: PAPER,
     source: CSV,
     statement: 'MRL is at least as accurate as a fixed-feature model trained separately at each representation size (within noise)',
@@ -65,13 +67,14 @@ export const claims: Claim<MatryoshkaResult>[] = [
     toleranceWhy:
       'Each FF size is a separately trained short run: at 2–4 dims its test accuracy moves by ~1 pp between seeds, the difference of two runs by ~1.4 pp, and the minimum over 8–9 sizes picks the worst; −1.5 pp is the largest shortfall we would still call "within noise", and a real deficit at small sizes (MRL sharing its first dims with every other size) would exceed it.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason: 'Measured -24.4 ± 3.2 pp (worst size 4 dims). quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (-5.4 pp, worst at 2 dims).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured -24.4 ± 3.2 pp (worst size 4 dims). quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (-5.4 pp, worst at 2 dims).', hypothesis: true },
     },
   },
   {
     id: 'matryoshka-mrl-beats-slicing',
+    kind: 'paper',
+    falsifiedBy: 'MRL less than 10 points above sliced FF-D embeddings at small sizes',
     paper: PAPER,
     source: CSV,
     statement: 'At small sizes MRL is far more accurate than keeping the first m coordinates of the FF-D embedding (with a linear probe retrained on them)',
@@ -82,13 +85,14 @@ export const claims: Claim<MatryoshkaResult>[] = [
     toleranceWhy:
       'With 10 classes a few dimensions already separate much (the paper\'s gap is on 1000 classes), so we expect a far smaller gap than 62 pp; 10 pp averaged over sizes 2–8 is still "far above" (several times the seed noise) and would fail if FF features were already ordered by importance.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason: 'Measured +3.3 ± 4.4 pp. quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (+9.9 pp).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured +3.3 ± 4.4 pp. quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (+9.9 pp).', hypothesis: true },
     },
   },
   {
     id: 'matryoshka-mrl-beats-svd',
+    kind: 'paper',
+    falsifiedBy: 'MRL less than 5 points above PCA of the FF-D embedding at small sizes',
     paper: PAPER,
     source: CSV,
     statement: 'At small sizes MRL is more accurate than the top-m principal components of the FF-D embedding (with a linear probe retrained on them)',
@@ -99,13 +103,14 @@ export const claims: Claim<MatryoshkaResult>[] = [
     toleranceWhy:
       'Our SVD baseline is stronger than the paper\'s (PCA of the features plus a retrained probe, the best linear compression, instead of a low-rank classifier weight), and 10 class means span only 9 dims, so the gap concentrates at 2–4 dims; 5 pp averaged over sizes 2–8 is the smallest gap that clearly exceeds seed noise.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason: 'Measured -17.3 ± 0.1 pp: PCA of the FF-256 features with a retrained probe beats MRL at 4 and 8 dims (84% / 93% vs 50% / 86%, seed 1). With 10 classes the discriminative subspace of a trained embedding has at most 9 dims and PCA captures it, unlike the paper\'s 1000-class low-rank weight; and quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (-2.4 pp).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured -17.3 ± 0.1 pp: PCA of the FF-256 features with a retrained probe beats MRL at 4 and 8 dims (84% / 93% vs 50% / 86%, seed 1). With 10 classes the discriminative subspace of a trained embedding has at most 9 dims and PCA captures it, unlike the paper\'s 1000-class low-rank weight; and quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (-2.4 pp).', hypothesis: true },
     },
   },
   {
     id: 'matryoshka-adaptive-classification-size',
+    kind: 'paper',
+    falsifiedBy: 'the adaptive classifier using more than 1/7 of D on average',
     paper: PAPER,
     source: 'abstract; Adaptive Classification experiment',
     statement: 'Adaptive classification (smallest size whose confidence passes a threshold picked on held-out data) needs a many-fold smaller expected representation than D at the same accuracy',
@@ -116,13 +121,14 @@ export const claims: Claim<MatryoshkaResult>[] = [
     toleranceWhy:
       'Half the paper\'s 14x: our sizes span 2..D (7–8 doublings, like the paper\'s 8..2048), but we match the accuracy of MRL at D (the paper matches FF-512, a weaker target) and pick the threshold on only 2k held-out images.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick'],
-      reason: 'Measured 3.9 ± 1.2x (mean size ~66 of 256): to match size-D accuracy the threshold must be high, and the under-trained small prefixes rarely reach it. quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (7.8x).',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured 3.9 ± 1.2x (mean size ~66 of 256): to match size-D accuracy the threshold must be high, and the under-trained small prefixes rarely reach it. quick trains each model for one epoch of 12k images (187 Adam steps); the 2–4-dim heads of MRL, which share the trunk with six larger sizes, are far from converged there (seed 1: MRL 42.9/50.2% at 2/4 dims vs FF 48.2/76.8%), while the paper trains 40 epochs. A pilot at 2 epochs (constant rate, seed 1) was much closer (7.8x).', hypothesis: true },
     },
   },
   {
     id: 'matryoshka-adaptive-classification-accuracy',
+    kind: 'check',
+    falsifiedBy: 'hard to fail by design: the threshold is picked on held-out data to match the accuracy at D',
     paper: PAPER,
     source: 'abstract; Adaptive Classification experiment',
     statement: 'The adaptive classifier keeps the accuracy of the full-size representation on unseen test images',
@@ -135,6 +141,8 @@ export const claims: Claim<MatryoshkaResult>[] = [
   },
   {
     id: 'matryoshka-retrieval-flops',
+    kind: 'paper',
+    falsifiedBy: 'no MRL plan reaching exhaustive top-1 with fewer than a tenth of its FLOPs',
     paper: PAPER,
     source: 'abstract; Adaptive Retrieval experiment and repo retrieval README (funnel)',
     statement: 'Retrieval with MRL (shortlist at a small prefix, re-rank at larger ones) reaches the top-1 of exhaustive search at D with many-fold fewer FLOPs per query',
@@ -148,6 +156,8 @@ export const claims: Claim<MatryoshkaResult>[] = [
   },
   {
     id: 'matryoshka-paper-funnel-accuracy',
+    kind: 'paper',
+    falsifiedBy: "the paper's funnel more than 0.5 points below exhaustive search at D",
     paper: PAPER,
     source: 'RAIVNLab/MRL retrieval/README.md (funnel retrieval)',
     statement: "The paper's funnel (retrieve at 8 dims, re-rank at 16, 32, 64, 128, D with shortlists 200, 100, 50, 25, 10) matches exhaustive search at D",
@@ -155,7 +165,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     measures: 'paper-funnel top-1 minus exhaustive-D top-1, percentage points',
     metric: (r) => {
       const f = r.retrieval.points.find((p) => p.family === 'paper-funnel');
-      return f ? pp(f.top1 - r.retrieval.exhaustiveFullTop1) : { notRun: 'no paper-funnel plan in the result' };
+      return f ? pp(f.top1 - r.retrieval.exhaustiveFullTop1) : { notRun: 'no paper-funnel plan in the result', precondition: 'config' };
     },
     expect: { atLeast: -0.5 },
     toleranceWhy: 'Queries and database are the same for both plans (paired), so a 0.5 pp drop on 1–2k queries is a systematic loss of neighbours, not noise.',

@@ -6,21 +6,21 @@
  * number could be read: every claim cites the abstract's (or theorem's) statement and
  * is judged on direction and order of magnitude, as its `paperValue` says.
  */
-import type { Claim, NotRun } from '../../harness/contract';
+import type { Claim, MetricValue, Outcome } from '../../harness/contract';
 import type { LinsysMethod, Num, QMethod, RerResult } from './experiment';
 import { ratio } from '../../harness/metrics';
 
 const LINSYS = 'arXiv:2103.05896';
 const QREX = 'arXiv:2110.08440';
 
-function meanOf(values: Num[]): number | NotRun {
-  if (values.some((v) => v === null)) return { notRun: 'an estimator diverged (non-finite error) in some trial' };
+function meanOf(values: Num[]): number | Outcome {
+  if (values.some((v) => v === null)) return { outcome: 'not-reproduced', reason: 'an estimator diverged (non-finite error) in some trial' };
   const v = values as number[];
   return v.reduce((a, b) => a + b, 0) / v.length;
 }
 
 /** Mean over trials of the operator-norm error of `method` at grid point `index` (negative: from the end). */
-export function linsysMean(r: RerResult, method: LinsysMethod, index = -1): number | NotRun {
+export function linsysMean(r: RerResult, method: LinsysMethod, index = -1): MetricValue {
   const rows = r.linsys.opError[method];
   const i = index < 0 ? r.linsys.samples.length + index : index;
   return meanOf(rows.map((row) => row[i]));
@@ -28,9 +28,9 @@ export function linsysMean(r: RerResult, method: LinsysMethod, index = -1): numb
 
 
 /** Least-squares slope of log(mean error) against log(samples) over the last `k` grid points. */
-export function logLogSlope(r: RerResult, method: LinsysMethod, k = 3): number | NotRun {
+export function logLogSlope(r: RerResult, method: LinsysMethod, k = 3): MetricValue {
   const n = r.linsys.samples.length;
-  if (n < k) return { notRun: `needs at least ${k} grid points, the config has ${n}` };
+  if (n < k) return { notRun: `needs at least ${k} grid points, the config has ${n}`, precondition: 'config' };
   const xs: number[] = [];
   const ys: number[] = [];
   for (let i = n - k; i < n; i++) {
@@ -50,7 +50,7 @@ export function logLogSlope(r: RerResult, method: LinsysMethod, k = 3): number |
   return sxy / sxx;
 }
 
-function qMean(r: RerResult, method: QMethod, what: 'qError' | 'valueGapRel'): number | NotRun {
+function qMean(r: RerResult, method: QMethod, what: 'qError' | 'valueGapRel'): MetricValue {
   const last = r.q.samples.length - 1;
   if (what === 'qError') return meanOf(r.q.qError[method].map((row) => row[last]));
   return meanOf(r.q.valueGap[method].map((row, t) => (row[last] === null ? null : (row[last] as number) / r.q.qStarMax[t])));
@@ -59,6 +59,8 @@ function qMean(r: RerResult, method: QMethod, what: 'qError' | 'valueGapRel'): n
 export const claims: Claim<RerResult>[] = [
   {
     id: 'rer-sgd-rer-near-ols',
+    kind: 'paper',
+    falsifiedBy: "SGD-RER ending more than 2x above OLS's error",
     paper: LINSYS,
     source: 'abstract; main theorem (parameter error of SGD-RER)',
     statement: 'SGD-RER (tail-averaged) reaches an operator-norm error within a small constant of OLS at the largest horizon',
@@ -72,6 +74,8 @@ export const claims: Claim<RerResult>[] = [
   },
   {
     id: 'rer-forward-sgd-worse',
+    kind: 'paper',
+    falsifiedBy: "forward SGD at the same step within 25% of SGD-RER's error, or better",
     paper: LINSYS,
     source: 'abstract',
     statement: 'Forward SGD on the Markovian stream, same step size, ends with a larger error than SGD-RER',
@@ -82,14 +86,15 @@ export const claims: Claim<RerResult>[] = [
     toleranceWhy:
       'Both runs see the same trajectory (paired), so seed noise on the ratio is small; forward SGD keeps a bias of order step x mixing time that does not average out, and a 25% gap is the smallest difference we would call "worse" rather than noise.',
     profiles: ['quick', 'full'],
-    knownNotReproduced: {
-      profiles: ['quick', 'full'],
-      reason:
-        'Measured 0.99 (quick, T=2.3e5) and 1.12 (full, T=9e5; seeds 1.19/1.10/1.06): at the small step 1/(8RB) the order bias of forward SGD is still below its variance at our horizons; the ratio grows with T (forward SGD pulls away only at the last two grid points), so the contrast needs a longer trajectory than we run.',
+    expected: {
+      quick: { verdict: 'not-reproduced', reason: 'Measured 0.99 (quick, T=2.3e5) and 1.12 (full, T=9e5; seeds 1.19/1.10/1.06): at the small step 1/(8RB) the order bias of forward SGD is still below its variance at our horizons; the ratio grows with T (forward SGD pulls away only at the last two grid points), so the contrast needs a longer trajectory than we run.', hypothesis: true },
+      full: { verdict: 'not-reproduced', reason: 'Measured 0.99 (quick, T=2.3e5) and 1.12 (full, T=9e5; seeds 1.19/1.10/1.06): at the small step 1/(8RB) the order bias of forward SGD is still below its variance at our horizons; the ratio grows with T (forward SGD pulls away only at the last two grid points), so the contrast needs a longer trajectory than we run.', hypothesis: true },
     },
   },
   {
     id: 'rer-sgd-rer-rate',
+    kind: 'paper',
+    falsifiedBy: 'a log-log slope outside [-1.2, -0.35], e.g. a plateau (slope ~0)',
     paper: LINSYS,
     source: 'main theorem (error ~ sqrt(d / T) up to log factors)',
     statement: 'SGD-RER error decays like T^(-1/2) over the last doublings of the horizon',
@@ -103,6 +108,8 @@ export const claims: Claim<RerResult>[] = [
   },
   {
     id: 'rer-sgd-large-step-plateaus',
+    kind: 'paper',
+    falsifiedBy: 'forward SGD at step 1/(2R) within 3x of OLS',
     paper: LINSYS,
     source: 'abstract',
     statement: 'Forward SGD at the usual constant step 1/(2R) stays far above OLS on the Markovian stream',
@@ -116,6 +123,8 @@ export const claims: Claim<RerResult>[] = [
   },
   {
     id: 'rer-qrex-beats-uniform-er',
+    kind: 'paper',
+    falsifiedBy: 'Q-Rex ending with a larger sup-norm Q error than the same learner with uniform replay',
     paper: QREX,
     source: 'abstract',
     statement: 'Q-Rex (online target + reverse replay) ends with a smaller sup-norm Q error than the same learner with uniform replay',
@@ -128,6 +137,8 @@ export const claims: Claim<RerResult>[] = [
   },
   {
     id: 'rer-qrex-near-optimal-policy',
+    kind: 'check',
+    falsifiedBy: 'a sanity bound: every learner we run (uniform replay, online Q) also meets it, so it does not single out Q-Rex',
     paper: QREX,
     source: 'abstract',
     statement: 'Acting greedily on the Q-Rex estimate is near-optimal at the end of the run',
