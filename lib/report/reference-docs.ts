@@ -1,0 +1,105 @@
+/**
+ * The measured numbers in the README and in each paper's README come from one place:
+ * the reference results committed under results/reference/<profile>/<paper>/ (claims.json,
+ * run.json, tables.json, metrics.jsonl and the figures of an idle run on the CI machine).
+ * This module renders the generated parts of those documents; reproduce/docs.ts writes
+ * them (`npm run docs`) and a test fails when the documents and the results disagree.
+ *
+ * Generated regions sit between `<!-- results:begin -->` and `<!-- results:end -->`.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ProfileName } from '../harness/contract';
+import { PROFILES } from '../harness/contract';
+import { claimsSchema, files, readIfValid, runSchema, type ClaimRecord, type RunFile } from '../harness/files';
+import { formatHeadline, formatMeasured, headlines, verdictLabel } from '../harness/verdicts';
+import { mdCell } from './tables';
+
+export const BEGIN = '<!-- results:begin -->';
+export const END = '<!-- results:end -->';
+
+export interface ReferenceRun {
+  profile: ProfileName;
+  paper: string;
+  run: RunFile;
+  claims: ClaimRecord[];
+}
+
+/** Every paper and profile committed under `referenceDir` (results/reference). */
+export function readReference(referenceDir: string): ReferenceRun[] {
+  const out: ReferenceRun[] = [];
+  for (const profile of PROFILES) {
+    const pdir = path.join(referenceDir, profile);
+    if (!fs.existsSync(pdir)) continue;
+    for (const paper of fs.readdirSync(pdir).sort()) {
+      const dir = path.join(pdir, paper);
+      const run = readIfValid(files.run(dir), runSchema);
+      const claims = readIfValid(files.claims(dir), claimsSchema);
+      if (run && claims) out.push({ profile, paper, run, claims });
+    }
+  }
+  return out;
+}
+
+function verdictCell(c: ClaimRecord): string {
+  const label = verdictLabel(c);
+  return c.verdict === 'reproduced' ? label : `**${label}**`;
+}
+
+/** One line of provenance per reference run: commit, date, machine, load, wall time. */
+function provenance(r: ReferenceRun): string {
+  const m = r.run.machine;
+  const loads = r.run.jobs.flatMap((j) => [j.machine.loadBefore, j.machine.loadAfter]);
+  const load = loads.length ? `load ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}` : 'load not recorded';
+  const commit = r.run.git.commit ? r.run.git.commit.slice(0, 12) + (r.run.git.dirty ? ' (dirty)' : '') : 'unknown commit';
+  const peak = r.run.jobs.length ? `, peak ${Math.max(...r.run.jobs.map((j) => j.machine.peakRssMiB)).toFixed(0)} MiB per job` : '';
+  return `${r.paper} (${r.profile}): seeds ${r.run.seeds.join(', ')}, ${r.run.wallSeconds.toFixed(0)} s of compute, ${r.run.backend.name} on ${m.cpu} (${m.cpus} cores, ${load}${peak}), commit ${commit}, ${r.run.endedAt.slice(0, 10)}`;
+}
+
+/** The README's results section: headlines per profile, one row per claim, provenance. */
+export function renderSuiteResults(refs: ReferenceRun[]): string {
+  if (refs.length === 0) return 'No reference results are committed yet (results/reference/).';
+  const lines: string[] = [];
+  for (const profile of PROFILES) {
+    const mine = refs.filter((r) => r.profile === profile);
+    if (mine.length === 0) continue;
+    const all = mine.flatMap((r) => r.claims);
+    lines.push(`**${formatHeadline(headlines(all)[0])}.**`, '');
+  }
+  lines.push('| paper | kind | claim | paper value | profile | measured [95% interval] | tolerance | verdict |', '|---|---|---|---|---|---|---|---|');
+  for (const r of refs) {
+    for (const c of r.claims) {
+      if (c.verdict === 'not-run' && /judged only at profile/.test(c.reason ?? '')) continue;
+      lines.push(`| ${r.paper} | ${c.kind} | ${mdCell(c.id)}: ${mdCell(c.measures)} | ${mdCell(c.paperValue)} | ${r.profile} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdictCell(c))} |`);
+    }
+  }
+  lines.push('', 'Reference runs (results/reference/):', '');
+  for (const r of refs) lines.push(`- ${provenance(r)}`);
+  return lines.join('\n');
+}
+
+/** A paper README's results section: its claims at every committed profile, with reasons. */
+export function renderPaperResults(refs: ReferenceRun[], paper: string): string {
+  const mine = refs.filter((r) => r.paper === paper);
+  if (mine.length === 0) return `No reference results for ${paper} are committed yet (results/reference/<profile>/${paper}/).`;
+  const lines: string[] = [];
+  for (const r of mine) {
+    lines.push(`**${r.profile}: ${formatHeadline(headlines(r.claims)[0])}.**`, '');
+    lines.push('| kind | claim | measured [95% interval] | tolerance | verdict | why |', '|---|---|---|---|---|---|');
+    for (const c of r.claims) {
+      if (c.verdict === 'not-run' && /judged only at profile/.test(c.reason ?? '')) continue;
+      const why = [c.reason, c.expected.reason ? `${c.expected.evidence ? 'evidence' : 'hypothesis'}: ${c.expected.reason}` : undefined].filter(Boolean).join('; ');
+      lines.push(`| ${c.kind} | ${mdCell(c.id)} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdictCell(c))} | ${mdCell(why)} |`);
+    }
+    lines.push('', `Reference run: ${provenance(r)}.`, '');
+  }
+  return lines.join('\n').trimEnd();
+}
+
+/** `doc` with the text between the markers replaced; throws when the markers are missing. */
+export function replaceGenerated(doc: string, generated: string, where: string): string {
+  const i = doc.indexOf(BEGIN);
+  const j = doc.indexOf(END);
+  if (i < 0 || j < i) throw new Error(`${where} has no ${BEGIN} ... ${END} region`);
+  return `${doc.slice(0, i + BEGIN.length)}\n${generated}\n${doc.slice(j)}`;
+}
