@@ -36,11 +36,13 @@ async function main(): Promise<number> {
   console.log(`Running ${opts.notebooks.length} notebook(s) at profile ${opts.profile} on kernel ${KERNEL_NAME} (${limit})`);
   const args = [path.join(root, 'reproduce', 'run_notebooks.py'), '--cwd', root, '--kernel', KERNEL_NAME, '--timeout', String(opts.timeoutS)];
   if (opts.outDir) args.push('--out', opts.outDir);
+  // The profile reaches each notebook as an injected assignment after its 'parameters' cell.
+  args.push('--param', `profile=${JSON.stringify(opts.profile)}`);
   args.push('--', ...opts.notebooks);
   const child = spawn(python, args, {
     cwd: root,
     stdio: 'inherit',
-    env: { ...jupyterEnv(root), REPRO_NOTEBOOK_PROFILE: opts.profile },
+    env: jupyterEnv(root),
   });
   // Ctrl-C reaches the runner too (same process group): it shuts the kernel down and
   // exits 130. Stay alive until it has, instead of dying first and orphaning it (the

@@ -19,6 +19,7 @@ const LAYERS: [string, number][] = [
   ['lib/figures', 2],
   ['lib/harness', 3],
   ['lib/report', 4],
+  ['lib/notebook', 5],
   ['lib/papers', 5],
   ['reproduce', 6],
   ['bench', 6],
@@ -62,7 +63,7 @@ test('the import scan sees the code (a scan that finds nothing proves nothing)',
   assert.ok(GRAPH.get('reproduce/main.ts')!.includes('lib/papers/registry.ts'));
 });
 
-test('every import points down the layers: core < nn, data < figures < harness < report < papers < reproduce, bench', () => {
+test('every import points down the layers: core < nn, data < figures < harness < report < notebook, papers < reproduce, bench', () => {
   const bad: string[] = [];
   for (const [file, deps] of GRAPH) {
     const from = layerOf(file);
