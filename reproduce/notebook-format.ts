@@ -92,3 +92,25 @@ function sortKeys(value: unknown): unknown {
 export function serializeNotebook(nb: Notebook): string {
   return JSON.stringify(sortKeys(nb), null, 1) + '\n';
 }
+
+/** The tag of the cell whose variables a runner may override (papermill's convention). */
+export const PARAMETERS_TAG = 'parameters';
+export const INJECTED_TAG = 'injected-parameters';
+
+function tagsOf(cell: NotebookCell): string[] {
+  const tags = cell.metadata?.tags;
+  return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+}
+
+/**
+ * Papermill-style: a copy of `nb` with a cell tagged 'injected-parameters' right after the
+ * cell tagged 'parameters', assigning each value (JSON literals are TypeScript literals).
+ * Throws when the notebook has no parameters cell.
+ */
+export function injectParameters(nb: Notebook, params: Record<string, unknown>, name: string): Notebook {
+  const at = nb.cells.findIndex((c) => c.cell_type === 'code' && tagsOf(c).includes(PARAMETERS_TAG));
+  if (at < 0) throw new Error(`${name} has no code cell tagged '${PARAMETERS_TAG}' to inject ${Object.keys(params).join(', ')} into`);
+  const lines = ['// Injected after the parameters cell (papermill-style).', ...Object.entries(params).map(([k, v]) => `${k} = ${JSON.stringify(v)};`)];
+  const cell: NotebookCell = { cell_type: 'code', execution_count: null, id: 'injected-parameters', metadata: { tags: [INJECTED_TAG] }, outputs: [], source: lines.map((l, i) => (i < lines.length - 1 ? l + '\n' : l)) };
+  return { ...nb, cells: [...nb.cells.slice(0, at + 1), cell, ...nb.cells.slice(at + 1)] };
+}

@@ -9,6 +9,7 @@ import { repoRoot } from '../lib/core/paths';
 import { UsageError } from '../lib/core/errors';
 import { KERNEL_NAME, assertPythonModules, jupyterEnv, jupyterPython, writeKernelSpecs } from './jupyter-kernel';
 import { NOTEBOOKS_USAGE, parseNotebooksArgs } from './notebook-options';
+import { makeNotebookWorkspace } from './browser/notebook-workspace';
 
 /** Relative to the root when inside it, else absolute. */
 function displayPath(root: string, p: string): string {
@@ -36,9 +37,10 @@ async function main(): Promise<number> {
   console.log(`Running ${opts.notebooks.length} notebook(s) at profile ${opts.profile} on kernel ${KERNEL_NAME} (${limit})`);
   const args = [path.join(root, 'reproduce', 'run_notebooks.py'), '--cwd', root, '--kernel', KERNEL_NAME, '--timeout', String(opts.timeoutS)];
   if (opts.outDir) args.push('--out', opts.outDir);
-  // The profile reaches each notebook as an injected assignment after its 'parameters' cell.
-  args.push('--param', `profile=${JSON.stringify(opts.profile)}`);
-  args.push('--', ...opts.notebooks);
+  // The profile reaches each notebook as an assignment injected after its 'parameters' cell,
+  // in copies (the committed notebooks are never rewritten).
+  const ws = makeNotebookWorkspace(root, opts.notebooks, 'headless-', () => ({ profile: opts.profile }));
+  args.push('--', ...ws.copies.map((c) => c.copy));
   const child = spawn(python, args, {
     cwd: root,
     stdio: 'inherit',
@@ -58,6 +60,7 @@ async function main(): Promise<number> {
   });
   process.off('SIGINT', ignore);
   process.off('SIGTERM', forward);
+  ws.remove();
   if (opts.outDir) console.log(`Executed copies: ${displayPath(root, opts.outDir)}/`);
   // 0 all ran, 130 interrupted; anything else (a notebook failed, a crash of the runner) is 1.
   return status === 0 || status === 130 ? status : 1;

@@ -91,22 +91,6 @@ def report_failure(nb, index, reason):
         out('  (the cell wrote nothing to stderr)')
 
 
-def inject_parameters(nb, params):
-    """Papermill-style: after the cell tagged 'parameters', a cell tagged 'injected-parameters'
-    assigns the given values (JSON literals are TypeScript literals). Returns an error or None."""
-    if not params:
-        return None
-    tagged = [i for i, c in enumerate(nb.cells) if 'parameters' in c.get('metadata', {}).get('tags', [])]
-    if not tagged:
-        return "has no cell tagged 'parameters' to inject %s into" % ', '.join(sorted(params))
-    lines = ['// Injected by npm run notebooks (papermill-style), after the parameters cell.']
-    lines += ['%s = %s;' % (k, v) for k, v in params.items()]
-    cell = nbformat.v4.new_code_cell('\n'.join(lines) + '\n')
-    cell.metadata['tags'] = ['injected-parameters']
-    nb.cells.insert(tagged[0] + 1, cell)
-    return None
-
-
 def display_name(path, cwd):
     name = os.path.relpath(path, cwd)
     return path if name.startswith('..') else name
@@ -118,10 +102,6 @@ def run_one(path, args):
         nb = nbformat.read(path, as_version=4)
     except Exception as e:  # not JSON, not a notebook
         out('FAILED  %s  cannot be read: %s' % (name, str(e).strip().split('\n')[0]))
-        return False
-    problem = inject_parameters(nb, args.params)
-    if problem:
-        out('FAILED  %s  %s' % (name, problem))
         return False
     total = len(code_cells(nb))
     state = {'index': None, 'ran': 0}
@@ -175,16 +155,9 @@ def main(argv=None):
     ap.add_argument('--kernel', default='tslab')
     ap.add_argument('--timeout', type=float, default=600, help='seconds per cell; 0 = no limit')
     ap.add_argument('--out', help='write executed copies here')
-    ap.add_argument('--param', action='append', default=[], metavar='NAME=JSON', help="a parameter to inject after the cell tagged 'parameters', e.g. profile=\"smoke\"")
     ap.add_argument('notebooks', nargs='+')
     args = ap.parse_args(argv)
     args.cwd = os.path.abspath(args.cwd)
-    args.params = {}
-    for p in args.param:
-        name, sep, value = p.partition('=')
-        if not sep or not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', name):
-            ap.error('--param expects NAME=JSON, got %r' % p)
-        args.params[name] = value
     # nbclient runs on a loop from jupyter_core's run_sync (new_event_loop) or the current one.
     asyncio.set_event_loop_policy(InterruptAwarePolicy())
     asyncio.set_event_loop(asyncio.new_event_loop())

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { injectParameters, parseNotebook, serializeNotebook } from '../notebook-format';
 
 export interface NotebookCopy {
   /** The committed notebook. */
@@ -26,8 +27,11 @@ export interface NotebookWorkspace {
   remove(): void;
 }
 
-/** `<root>/results/.browser-tmp/<prefix>XXXXXX/notebooks/<copies>`. */
-export function makeNotebookWorkspace(root: string, notebooks: string[], prefix = 'notebooks-'): NotebookWorkspace {
+/**
+ * `<root>/results/.browser-tmp/<prefix>XXXXXX/notebooks/<copies>`; with `params`, each copy
+ * gets them injected after its parameters cell (reproduce/notebook-format.ts).
+ */
+export function makeNotebookWorkspace(root: string, notebooks: string[], prefix = 'notebooks-', params?: (dir: string) => Record<string, unknown>): NotebookWorkspace {
   const base = path.join(root, 'results', '.browser-tmp');
   fs.mkdirSync(base, { recursive: true });
   const dir = fs.mkdtempSync(path.join(base, prefix));
@@ -36,7 +40,8 @@ export function makeNotebookWorkspace(root: string, notebooks: string[], prefix 
   const copies = notebooks.map((source) => {
     const name = path.basename(source);
     const copy = path.join(notebooksDir, name);
-    fs.copyFileSync(source, copy);
+    if (params) fs.writeFileSync(copy, serializeNotebook(injectParameters(parseNotebook(fs.readFileSync(source, 'utf8'), name), params(dir), name)));
+    else fs.copyFileSync(source, copy);
     return { source, name, copy };
   });
   return {

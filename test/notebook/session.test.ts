@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../lib/core/errors';
 import { files } from '../../lib/harness/files';

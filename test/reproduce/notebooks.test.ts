@@ -13,7 +13,7 @@ import { UsageError } from '../../lib/core/errors';
 import { repoRoot } from '../../lib/core/paths';
 import { DEFAULT_CELL_TIMEOUT_S, defaultNotebooks, parseNotebooksArgs } from '../../reproduce/notebook-options';
 import { KERNEL_NAME, jupyterDataPath, jupyterEnv, kernelSpec, kernelSpecFile, writeKernelSpecs } from '../../reproduce/jupyter-kernel';
-import { NOTEBOOK_KERNELSPEC, notebookProblems, serializeNotebook, stripNotebook, type Notebook } from '../../reproduce/notebook-format';
+import { injectParameters, NOTEBOOK_KERNELSPEC, notebookProblems, serializeNotebook, stripNotebook, type Notebook } from '../../reproduce/notebook-format';
 
 /** A throwaway root with notebooks/{b,a}.ipynb plus files that are not notebooks to run. */
 const tempRoots: string[] = [];
@@ -137,4 +137,23 @@ test('stripNotebook clears outputs, counts and transient metadata, keeps the res
 test('serializeNotebook writes as nbformat does: sorted keys, one-space indent, final newline', () => {
   const text = serializeNotebook({ nbformat_minor: 5, nbformat: 4, metadata: { z: 1, a: [] }, cells: [] });
   assert.equal(text, '{\n "cells": [],\n "metadata": {\n  "a": [],\n  "z": 1\n },\n "nbformat": 4,\n "nbformat_minor": 5\n}\n');
+});
+
+test('parameters are injected papermill-style right after the cell tagged parameters, and a notebook without one is refused', () => {
+  const nb = {
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: ['# t'] },
+      { cell_type: 'code', metadata: { tags: ['parameters'] }, source: ["let profile = 'quick';"], outputs: [], execution_count: null },
+      { cell_type: 'code', metadata: {}, source: ['run()'], outputs: [], execution_count: null },
+    ],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  const out = injectParameters(nb, { profile: 'smoke', seeds: [1, 2] }, 'x.ipynb');
+  assert.equal(out.cells.length, 4);
+  assert.deepEqual(out.cells[2].metadata, { tags: ['injected-parameters'] });
+  assert.equal([out.cells[2].source].flat().join(''), '// Injected after the parameters cell (papermill-style).\nprofile = "smoke";\nseeds = [1,2];');
+  assert.equal(nb.cells.length, 3, 'the original is not changed');
+  assert.throws(() => injectParameters({ ...nb, cells: [nb.cells[0]] }, { profile: 'smoke' }, 'y.ipynb'), /y\.ipynb has no code cell tagged 'parameters'/);
 });
