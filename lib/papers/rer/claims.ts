@@ -92,6 +92,21 @@ export const claims: Claim<RerResult>[] = [
     },
   },
   {
+    id: 'rer-forward-sgd-worse-shared-step',
+    kind: 'paper',
+    falsifiedBy: "forward SGD at the shared step 1/(8R) within 25% of SGD-RER's error at that step, or better",
+    paper: LINSYS,
+    source: 'abstract',
+    statement: 'At a shared step 1/(8R), larger than the theorem\'s 1/(8RB), forward SGD on the Markovian stream ends with a larger error than SGD-RER',
+    paperValue: '"SGD ... unlikely to work since streaming points can be highly correlated" (qualitative)',
+    measures: 'mean over trials ||A_sgd - A*||_2 / mean ||A_sgdrer - A*||_2 at the largest T (both tail-averaged at buffer ends, same step 1/(8R))',
+    metric: (r) => ratio(linsysMean(r, 'sgd-shared'), linsysMean(r, 'sgd-rer-shared')),
+    expect: { atLeast: 1.25 },
+    toleranceWhy:
+      'Pre-registered before any run of these two lanes, with the same threshold as rer-forward-sgd-worse: both see the same trajectory and are averaged at the same points (paired), and a 25% gap is the smallest difference we call "worse" rather than noise. The step 1/(8R) is shared so that only the order of the updates differs, at a step where forward SGD\'s correlation bias (of order step x mixing time) is not made negligible by the 1/B factor of the theorem\'s step.',
+    profiles: ['quick', 'full'],
+  },
+  {
     id: 'rer-sgd-rer-rate',
     kind: 'paper',
     falsifiedBy: 'a log-log slope outside [-1.2, -0.35], e.g. a plateau (slope ~0)',

@@ -9,7 +9,9 @@
  *   https://arxiv.org/abs/2110.08440
  *
  * Part 1 (tfjs): identify A* of x_{t+1} = A* x_t + eta_t from one trajectory with OLS,
- * forward SGD and SGD-RER; operator-norm error vs samples on a doubling grid. The system
+ * forward SGD and SGD-RER; operator-norm error vs samples on a doubling grid. SGD-RER and
+ * forward SGD run at the theorem's step 1/(8 R B) and again at a shared larger step
+ * 1/(8 R); forward SGD also at its usual step 1/(2 R). The system
  * ("RandBiMod": d = 5, eigenvalues 0.9 and 0.3, sigma = 1, buffer 100, gap 10, step
  * 1/(8 R B)) follows a public reproduction's settings attributed to the paper (the paper's
  * own experiment section was not readable here; see README.md).
@@ -44,6 +46,11 @@ export interface RerConfig {
   rerStepScale: number;
   /** A second forward SGD at the usual constant step sgdLargeStepScale / R (1/(2R)). */
   sgdLargeStepScale: number;
+  /**
+   * A second SGD-RER / forward SGD pair sharing the larger step sharedStepScale / R (1/(8R)):
+   * the order comparison at a step where forward SGD's correlation bias is not tiny.
+   */
+  sharedStepScale: number;
   /** Independent trajectories (each with its own A*) per seed, batched in one tensor. */
   trials: number;
   /** First evaluation point (samples); a multiple of buffer + gap. The grid doubles from there. */
@@ -75,6 +82,7 @@ const base: RerConfig = {
   gap: 10,
   rerStepScale: 0.125,
   sgdLargeStepScale: 0.5,
+  sharedStepScale: 0.125,
   trials: 8,
   gridStart: 880,
   gridPoints: 9,
