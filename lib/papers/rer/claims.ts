@@ -151,6 +151,21 @@ export const claims: Claim<RerResult>[] = [
     profiles: ['quick', 'full'],
   },
   {
+    id: 'rer-qrex-beats-online-q',
+    kind: 'paper',
+    falsifiedBy: 'Q-Rex ending with a larger sup-norm Q error than plain online Q-learning on the same MDPs and the same behaviour trajectory',
+    paper: QREX,
+    source: 'abstract',
+    statement: 'Q-Rex (online target + reverse replay) ends with a smaller sup-norm Q error than plain online Q-learning after the same samples',
+    paperValue: 'Q-Rex "efficiently finds the optimal policy for linear MDPs", with the first non-asymptotic bound for Q-learning in this class, where plain Q-learning with linear function approximation has none (qualitative; no experimental number)',
+    measures: 'mean over trials max|Q_qrex - Q*| / mean max|Q_online - Q*| at the last evaluation (same MDPs and transitions: paired within a seed)',
+    metric: (r) => ratio(qMean(r, 'q-rex', 'qError'), qMean(r, 'online-q', 'qError')),
+    expect: { atMost: 1.0 },
+    toleranceWhy:
+      'A direction-only claim, as rer-qrex-beats-uniform-er: the paper gives no number, so we only check which learner is ahead after the same samples; the interval across seeds decides whether the difference is more than noise.',
+    profiles: ['quick', 'full'],
+  },
+  {
     id: 'rer-qrex-near-optimal-policy',
     kind: 'check',
     falsifiedBy: 'a sanity bound: every learner we run (uniform replay, online Q) also meets it, so it does not single out Q-Rex',
