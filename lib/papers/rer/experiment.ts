@@ -15,9 +15,9 @@ import {
   LinearSystemStream,
   olsFromMoments,
   operatorNorm,
+  SgdBlockComposer,
   stationaryCovariance,
   trace,
-  writeSgdFactors,
   type Mat,
 } from '../../nn/linear-system';
 import {
@@ -144,7 +144,8 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
     stepShared.push(config.sharedStepScale / rr);
   }
   const laneStep = (lane: SgdLane, r: number) => (lane === 'sgd-large' ? stepLarge[r] : lane === 'sgd-rer-shared' || lane === 'sgd-shared' ? stepShared[r] : stepRer[r]);
-  const reversed = (lane: SgdLane) => lane === 'sgd-rer' || lane === 'sgd-rer-shared';
+  const laneSteps = SGD_LANES.flatMap((lane) => Array.from({ length: R }, (_, r) => laneStep(lane, r)));
+  const laneReversed = SGD_LANES.map((lane) => lane === 'sgd-rer' || lane === 'sgd-rer-shared');
 
   const schedule = reverseReplaySchedule(chunk, B, u); // chunk is a multiple of B + u: same schedule every chunk
   const sgd = new BatchedAffineSgd(lanes, d);
@@ -154,6 +155,7 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
   const xt = new Float32Array(R * d * chunk);
   const xs = new Float32Array(R * chunk * d);
   const yt = new Float32Array(R * d * chunk);
+  const composer = new SgdBlockComposer(lanes, d);
   const opError = emptyTable(LINSYS_METHODS, R, grid.length);
   const frobError = emptyTable(LINSYS_METHODS, R, grid.length);
   const progress = ctx.progress('rer linear system', totalChunks);
@@ -180,20 +182,20 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
       moments.add(xt, xs, yt, chunk);
 
       for (let s = 0; s < chunk; s++) {
+        // RER replays the buffer in reverse and idles on gap slots; forward SGD takes sample s.
+        const rerIdx = schedule[s];
         for (let li = 0; li < SGD_LANES.length; li++) {
-          const lane = SGD_LANES[li];
-          for (let r = 0; r < R; r++) {
-            const off = (li * R + r) * dd;
-            // RER replays the buffer in reverse and idles on gap slots; forward SGD takes sample s.
-            const idx = reversed(lane) ? schedule[s] : s;
-            const step = idx >= 0 ? laneStep(lane, r) : 0;
-            const at = Math.max(idx, 0) * d;
-            writeSgdFactors(m, n, off, traj[r], at, traj[r], at + d, step, d);
-          }
+          const idx = laneReversed[li] ? rerIdx : s;
+          if (idx < 0) continue;
+          for (let r = 0; r < R; r++) composer.add(li * R + r, traj[r], idx * d, traj[r], (idx + 1) * d, laneSteps[li * R + r]);
         }
-        sgd.step(m, n);
-        // Tail averages use the iterates at block ends (where RER has finished a buffer).
-        if ((s + 1) % blockSize === 0) sgd.accumulateTail();
+        // One tfjs step per block applies the block's composed updates; the tail averages use
+        // the iterates at block ends (where RER has finished a buffer).
+        if ((s + 1) % blockSize === 0) {
+          composer.flush(m, n);
+          sgd.step(m, n);
+          sgd.accumulateTail();
+        }
       }
 
       const seen = (c + 1) * chunk;
