@@ -62,6 +62,14 @@ export interface ExpertChoiceConfig {
   evalBatches: number;
   /** Fraction of the last training steps whose routing makes the experts-per-token histogram and the EC thresholds. */
   tailFraction: number;
+  // --- nulls and trends ---
+  /**
+   * Simulated steps of uniform random token-choice routing (same tokens per step, groups,
+   * experts, capacity and MoE layers): the null the token-choice load claims must beat.
+   */
+  nullSteps: number;
+  /** Extra expert counts at which expert choice and top-2 are trained again (the speed-up's trend with experts); empty: none. */
+  expertsSweep: number[];
 }
 
 const base: ExpertChoiceConfig = {
@@ -82,16 +90,19 @@ const base: ExpertChoiceConfig = {
   evalEvery: 15,
   evalBatches: 4,
   tailFraction: 0.25,
+  nullSteps: 2000,
+  expertsSweep: [],
 };
 
 export const PROFILES: Record<ProfileName, ExpertChoiceConfig> = {
-  smoke: { ...base, width: 32, depth: 2, heads: 2, ffnHidden: 64, experts: 4, batchSize: 4, seqLen: 32, groupSize: 32, steps: 6, warmupSteps: 2, evalEvery: 3, evalBatches: 1, tailFraction: 0.5 },
+  smoke: { ...base, width: 32, depth: 2, heads: 2, ffnHidden: 64, experts: 4, batchSize: 4, seqLen: 32, groupSize: 32, steps: 6, warmupSteps: 2, evalEvery: 3, evalBatches: 1, tailFraction: 0.5, nullSteps: 100, expertsSweep: [8] },
+  // No experts sweep at quick: each extra router costs ~1/3 of a seed's budget on the 2-core machine.
   quick: { ...base },
-  full: { ...base, width: 256, depth: 4, heads: 8, ffnHidden: 512, experts: 32, batchSize: 16, seqLen: 256, groupSize: 256, steps: 600, learningRate: 1e-3, warmupSteps: 60, evalEvery: 50, evalBatches: 4 },
+  full: { ...base, width: 256, depth: 4, heads: 8, ffnHidden: 512, experts: 32, batchSize: 16, seqLen: 256, groupSize: 256, steps: 600, learningRate: 1e-3, warmupSteps: 60, evalEvery: 50, evalBatches: 4, expertsSweep: [8, 16] },
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
-  quick: [1],
+  quick: [1, 2, 3],
   full: [1, 2, 3],
 };
