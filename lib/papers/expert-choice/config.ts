@@ -21,12 +21,16 @@
  * compute; top-1 at capacity factor 2 is Switch's usual setting.
  *
  * Cost on the 2-core CI machine, wasm backend (measured Nov 2026):
- * - smoke: 2 layers, width 32, 4 experts, 6 steps x 3 routers, 1 seed — ~3 s.
+ * - smoke: 2 layers, width 32, 4 experts, 6 steps x 3 routers + an experts sweep of 1
+ *   (EC and top-2 at 8 experts), 1 seed — a few seconds.
  * - quick: 4 layers, width 64, 8 experts, 512 tokens/step routed per sequence (64 tokens),
- *   150 steps x 3 routers, 1 seed — 121 s of CPU time (8.4 min wall on the shared, loaded
- *   machine; ~2 min when idle).
+ *   150 steps x 3 routers, 3 seeds — about 107 s of CPU per seed (154–258 s wall per seed at
+ *   a 1-minute load of 7.5–14 on the 2 shared cores); the uniform-routing null adds under a
+ *   second. No experts sweep: each extra router costs ~1/3 of a seed.
  * - full (one H100, webgpu; not run here, no GPU was lent to this task): 4 layers, width 256,
- *   32 experts, 4096 tokens/step in groups of 256, 600 steps x 3 routers x 3 seeds — sized for ≤ 8 min.
+ *   32 experts, 4096 tokens/step in groups of 256, 600 steps x 3 routers x 3 seeds, plus the
+ *   experts sweep (EC and top-2 at 8 and 16 experts: 4 more router runs per seed, smaller
+ *   MoE layers) — the 3 routers were sized for ≤ 8 min; the sweep roughly doubles that.
  *
  * Run:  npm run reproduce -- --only expert-choice --profile quick
  * Override, e.g.: npm run reproduce -- --only expert-choice --profile quick --set steps=400 --set experts=16

@@ -91,14 +91,14 @@ export const claims: Claim<RerResult>[] = [
       quick: {
         verdict: 'not-reproduced',
         reason:
-          "At the theorem's step 1/(8RB) forward SGD is not worse than SGD-RER at any horizon of the quick grid: the ratio stays at or below 1 from T = 880 to the largest T, with no rise toward 1.25 (it is slightly below 1, consistent with forward SGD also using the gap samples RER drops). At the shared larger step 1/(8R) the same paired comparison reproduces by a wide margin and grows with T (rer-forward-sgd-worse-shared-step): the order of the updates matters once the step is large enough for forward SGD's correlation bias, which tail averaging does not remove, to exceed the noise; at 1/(8RB) it does not at our horizons. The paper's own contrast, plain SGD at its usual step, is rer-sgd-large-step-plateaus.",
+          "At the theorem's step 1/(8RB) forward SGD is not worse than SGD-RER at any horizon of the quick grid: from T = 880 to the largest T the ratio stays at about 1 or below (its mean over seeds never exceeds 1), with no rise toward 1.25 (that it sits slightly below 1 may come from forward SGD also using the gap samples RER drops: a hypothesis). At the shared larger step 1/(8R) the same paired comparison reproduces by a wide margin and grows with T (rer-forward-sgd-worse-shared-step): the order of the updates matters once the step is large enough for forward SGD's correlation bias, which tail averaging does not remove, to exceed the noise; at 1/(8RB) it does not at our horizons. The paper's own contrast, plain SGD at its usual step, is rer-sgd-large-step-plateaus.",
         evidence:
           'npm run reproduce -- --only rer --profile quick: results/reference/quick/rer/tables.json (table rer-order-ratio-by-horizon: the ratio at every T for both steps), figures/rer-order-ratio-vs-horizon, claims.json (rer-forward-sgd-worse-shared-step)',
       },
       full: {
         verdict: 'not-reproduced',
         reason:
-          'As at quick, where the ratio at 1/(8RB) stays at or below 1 over the whole grid (evidence there): an earlier full run (before the lanes at 1/(8R) were added; not committed) measured a ratio above 1 but below 1.25 at T = 9e5. Whether a longer horizon opens the gap to 1.25 at this step has not been measured.',
+          'As at quick, where the ratio at 1/(8RB) stays at about 1 or below over the whole grid (evidence there): an earlier full run (before the lanes at 1/(8R) were added; not committed) measured a ratio above 1 but below 1.25 at T = 9e5. Whether a longer horizon opens the gap to 1.25 at this step has not been measured.',
         hypothesis: true,
       },
     },

@@ -18,12 +18,15 @@
  * Part 2 (float64 JS): Q-Rex vs Q-learning with uniform replay vs online Q-learning on a
  * small random linear MDP (our construction); sup-norm Q error and greedy-policy value gap.
  *
- * Cost on the 2-core CI machine, wasm backend (one batched tfjs step ~50–100 us per
- * sample for all methods and trials together; measured Nov 2026):
- * - smoke: 3,520 samples x 2 trials, 1 seed — under a second (tests also run it on cpu);
- * - quick: 225,280 samples x 8 trials, 3 seeds — 35–55 s;
- * - full:  901,120 samples x 16 trials, 3 seeds — 3–4.5 min on CPU (the step is
- *   dispatch-bound, so a GPU backend does not make it faster).
+ * Cost on the 2-core CI machine, wasm backend. The SGD updates of a block are composed in
+ * float64 JS (5 lanes x trials, O(d^2) per sample and lane) and applied by one batched tfjs
+ * step per block; the Q-learning half is float64 JS. Measured Nov 2026 on the shared machine:
+ * - smoke: 3,520 samples x 2 trials, 1 seed — about a second (tests also run it on cpu);
+ * - quick: 225,280 samples x 8 trials, 3 seeds — about 6–7 s of CPU per seed (11–20 s wall
+ *   per seed at a 1-minute load of ~9 on 2 cores); the per-sample tfjs version with 3 lanes
+ *   took 9–12 s of CPU per seed, interleaved on the same machine;
+ * - full:  901,120 samples x 16 trials, 3 seeds — about 4x quick's samples x 2x its trials
+ *   (not re-measured since the block composition).
  *
  * Run:  npm run reproduce -- --only rer --profile quick
  * Override any key, e.g.: npm run reproduce -- --only rer --profile quick --set trials=4 --set gridPoints=8
