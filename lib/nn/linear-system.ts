@@ -169,6 +169,65 @@ export function writeSgdFactors(
     }
 }
 
+/**
+ * Composes consecutive SGD steps of `lanes` independent iterates into one affine map per
+ * lane, in float64: after steps with factors (M_1, N_1), ..., (M_k, N_k) (see
+ * writeSgdFactors), A_k = A_0 (M_1 ... M_k) + (N_1 M_2 ... M_k + ... + N_k). Each step
+ * is a rank-one update of the composite (X M = X - step (X x) x^T), O(d^2) per lane, so
+ * a block of samples costs one tfjs step (BatchedAffineSgd.step) instead of one per
+ * sample: the per-sample tfjs dispatch (~50 us) was the whole cost of the experiment.
+ */
+export class SgdBlockComposer {
+  private readonly m: Float64Array;
+  private readonly n: Float64Array;
+
+  constructor(readonly lanes: number, readonly d: number) {
+    this.m = new Float64Array(lanes * d * d);
+    this.n = new Float64Array(lanes * d * d);
+    this.reset();
+  }
+
+  /** Back to the identity map on every lane. */
+  reset(): void {
+    const { d } = this;
+    this.m.fill(0);
+    this.n.fill(0);
+    for (let l = 0; l < this.lanes; l++) for (let i = 0; i < d; i++) this.m[l * d * d + i * d + i] = 1;
+  }
+
+  /** Appends the SGD step A <- A - step (A x - y) x^T on `lane` (x at xOff, y at yOff); step = 0 is the identity. */
+  add(lane: number, x: Float64Array, xOff: number, y: Float64Array, yOff: number, step: number): void {
+    if (step === 0) return;
+    const { d } = this;
+    const o = lane * d * d;
+    rightMultiplyStep(this.m, o, d, x, xOff, step);
+    rightMultiplyStep(this.n, o, d, x, xOff, step);
+    for (let i = 0; i < d; i++) {
+      const row = o + i * d;
+      const sy = step * y[yOff + i];
+      for (let j = 0; j < d; j++) this.n[row + j] += sy * x[xOff + j];
+    }
+  }
+
+  /** Writes the composite factors (float32, the layout BatchedAffineSgd.step takes) and resets to the identity. */
+  flush(m: Float32Array, n: Float32Array): void {
+    m.set(this.m);
+    n.set(this.n);
+    this.reset();
+  }
+}
+
+/** X <- X (I - step x x^T) for the d x d block of X at offset o. */
+function rightMultiplyStep(X: Float64Array, o: number, d: number, x: Float64Array, xOff: number, step: number): void {
+  for (let i = 0; i < d; i++) {
+    const row = o + i * d;
+    let v = 0;
+    for (let j = 0; j < d; j++) v += X[row + j] * x[xOff + j];
+    const sv = step * v;
+    for (let j = 0; j < d; j++) X[row + j] -= sv * x[xOff + j];
+  }
+}
+
 /** Solves S z = b for a symmetric positive definite S (Gaussian elimination, partial pivoting). */
 export function solve(s: ArrayLike<number>, b: ArrayLike<number>, d: number): Float64Array {
   const m = Float64Array.from(s as ArrayLike<number>);

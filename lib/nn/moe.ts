@@ -25,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../core/errors';
+import type { Stream } from '../core/rng';
 import { gelu, type ParamStore } from './layers';
 
 export const ROUTERS = ['expert-choice', 'top1', 'top2'] as const;
@@ -291,4 +292,73 @@ export function summarizeLoad(processed: ArrayLike<number>, demand: ArrayLike<nu
     droppedAssignments: asked > 0 ? Math.max(0, asked - done) / asked : 0,
     tokensWithNoExpert: tokens > 0 ? expertsPerToken[0] / tokens : 0,
   };
+}
+
+/**
+ * The routing statistics of one step of a router that ignores its tokens: every token
+ * picks k distinct experts uniformly at random (top-k of i.i.d. scores), in groups of
+ * `groupSize` tokens; per group and expert at most `capacity` assignments are kept, all
+ * first choices before all second choices, then in token order (as routeTokenChoice).
+ * The numbers are the ones summarizeLoad gives for a learned router on the same step:
+ * the null a load-balance claim about token choice has to beat.
+ */
+export function uniformTokenChoiceStep(tokens: number, groupSize: number, experts: number, k: number, capacity: number, stream: Stream): Pick<LoadSummary, 'demandMaxOverMean' | 'droppedAssignments' | 'tokensWithNoExpert'> {
+  if (!Number.isInteger(tokens / groupSize)) throw new UsageError(`uniformTokenChoiceStep: groupSize=${groupSize} must divide tokens=${tokens}`);
+  if (!(k >= 1 && k <= experts)) throw new UsageError(`uniformTokenChoiceStep: k=${k} must be in [1, experts=${experts}]`);
+  const demand = new Array<number>(experts).fill(0);
+  const choice = new Int32Array(groupSize * k);
+  const kept = new Int32Array(groupSize);
+  const pool = new Int32Array(experts);
+  const load = new Int32Array(experts);
+  let keptTotal = 0;
+  let noExpert = 0;
+  for (let g = 0; g < tokens / groupSize; g++) {
+    for (let t = 0; t < groupSize; t++) {
+      // k distinct experts: a partial Fisher–Yates shuffle of 0..E-1.
+      for (let e = 0; e < experts; e++) pool[e] = e;
+      for (let c = 0; c < k; c++) {
+        const j = c + stream.int(experts - c);
+        const tmp = pool[c];
+        pool[c] = pool[j];
+        pool[j] = tmp;
+        choice[t * k + c] = pool[c];
+        demand[pool[c]]++;
+      }
+    }
+    load.fill(0);
+    kept.fill(0);
+    for (let c = 0; c < k; c++)
+      for (let t = 0; t < groupSize; t++) {
+        const e = choice[t * k + c];
+        if (load[e] < capacity) {
+          load[e]++;
+          kept[t]++;
+          keptTotal++;
+        }
+      }
+    for (let t = 0; t < groupSize; t++) if (kept[t] === 0) noExpert++;
+  }
+  const mean = (k * tokens) / experts;
+  return {
+    demandMaxOverMean: Math.max(...demand) / mean,
+    droppedAssignments: (k * tokens - keptTotal) / (k * tokens),
+    tokensWithNoExpert: noExpert / tokens,
+  };
+}
+
+/**
+ * Experts per token under expert choice with a router that ignores its tokens, exactly:
+ * each expert takes a uniformly random C-subset of the G tokens of a group, independently
+ * of the other experts, so a token is in each expert's subset with probability C/G and
+ * its number of experts is Binomial(E, C/G). Returns P(0), ..., P(E).
+ */
+export function uniformExpertChoiceHistogram(groupSize: number, experts: number, capacity: number): number[] {
+  const p = capacity / groupSize;
+  const out: number[] = [];
+  let binom = 1;
+  for (let j = 0; j <= experts; j++) {
+    out.push(binom * p ** j * (1 - p) ** (experts - j));
+    binom = (binom * (experts - j)) / (j + 1);
+  }
+  return out;
 }

@@ -11,6 +11,7 @@ import {
   olsFromMoments,
   operatorNorm,
   randomOrthogonal,
+  SgdBlockComposer,
   sgdStepReference,
   stationaryCovariance,
   symmetricEigenvalues,
@@ -127,6 +128,32 @@ test('one batched SGD step equals the hand-computed update A - g (A x - y) x^T',
   writeSgdFactors(m, n, 0, Float64Array.from([9, 9]), 0, Float64Array.from([9, 9]), 0, 0, d);
   sgd.step(m, n);
   close(await sgd.readLast(), [0.3725, 0.455, -0.0575, -0.285], 1e-6, 'A3');
+  sgd.dispose();
+});
+
+test('a block of composed SGD steps equals the per-step float64 reference, lane by lane, from any start', async () => {
+  const d = 3;
+  const steps = [0.05, 0.01, 0]; // lane 2 sits out every step: the identity map
+  const lanes = steps.length;
+  const block = 40;
+  const traj = new LinearSystemStream(bimodalSystem(d, 0.9, new RunRng(5).stream('a')).A, d, 1, new RunRng(5).stream('noise')).chunk(2 * block);
+  const composer = new SgdBlockComposer(lanes, d);
+  const sgd = new BatchedAffineSgd(lanes, d);
+  const m = new Float32Array(lanes * d * d);
+  const n = new Float32Array(lanes * d * d);
+  const ref: Float64Array[] = steps.map(() => new Float64Array(d * d));
+  for (let b = 0; b < 2; b++) {
+    for (let t = b * block; t < (b + 1) * block; t++)
+      steps.forEach((g, l) => {
+        composer.add(l, traj, t * d, traj, (t + 1) * d, g);
+        ref[l] = sgdStepReference(ref[l], traj.subarray(t * d, t * d + d), traj.subarray((t + 1) * d, (t + 2) * d), g, d);
+      });
+    composer.flush(m, n); // the second block starts from a non-zero iterate
+    sgd.step(m, n);
+    const last = await sgd.readLast();
+    steps.forEach((_, l) => close(last.subarray(l * d * d, (l + 1) * d * d), ref[l], 1e-5, `block ${b} lane ${l}`));
+  }
+  close(await sgd.readLast().then((a) => a.subarray(2 * d * d)), new Float64Array(d * d), 0, 'identity lane');
   sgd.dispose();
 });
 

@@ -12,6 +12,8 @@ import {
   routeExpertChoice,
   routeTokenChoice,
   summarizeLoad,
+  uniformExpertChoiceHistogram,
+  uniformTokenChoiceStep,
   validateMoeConfig,
   type MoeConfig,
   type RouterKind,
@@ -182,4 +184,46 @@ test('bad configs are usage errors naming the value', () => {
   const p = createMoe(store, 'moe', cfg({ groupSize: 5 }));
   assert.throws(() => tf.tidy(() => moeForward(tf.zeros([2, 8, 8]), p).y), (e: unknown) => e instanceof UsageError && /groupSize=5/.test(e.message));
   store.dispose();
+});
+
+test('uniform-routing nulls: expert choice is exactly Binomial(E, C/G) per token; token choice drops what the binomial overflow says', () => {
+  // Expert choice: the exact histogram sums to 1, has mean E*C/G, and matches a simulation of random C-subsets.
+  const [G, E, C] = [16, 4, 8];
+  const h = uniformExpertChoiceHistogram(G, E, C);
+  assert.ok(Math.abs(h.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  assert.ok(Math.abs(h.reduce((a, p, j) => a + j * p, 0) - (E * C) / G) < 1e-12);
+  assert.ok(Math.abs(h[0] - 0.5 ** 4) < 1e-15);
+  const s = new RunRng(3).stream('ec-null');
+  const counts = new Array<number>(E + 1).fill(0);
+  const groups = 4000;
+  for (let g = 0; g < groups; g++) {
+    const per = new Array<number>(G).fill(0);
+    for (let e = 0; e < E; e++) for (const t of s.permutation(G).subarray(0, C)) per[t]++;
+    for (const c of per) counts[c]++;
+  }
+  counts.forEach((c, j) => assert.ok(Math.abs(c / (groups * G) - h[j]) < 0.01, `P(${j}): simulated ${c / (groups * G)} vs exact ${h[j]}`));
+
+  // Token choice top-1: dropped = sum_e E[(X_e - C)+] / G with X_e ~ Binomial(G, 1/E); every dropped token has no expert.
+  const [g1, e1, c1] = [32, 4, 9];
+  const pmf = uniformExpertChoiceHistogram(e1, g1, 1).slice(0, g1 + 1); // Binomial(g1, 1/e1) via the same formula: n = g1 trials, p = 1/e1
+  const overflow = pmf.reduce((a, p, x) => a + p * Math.max(0, x - c1), 0);
+  const exactDrop = (e1 * overflow) / g1;
+  const st = new RunRng(4).stream('tc-null');
+  let dropped = 0;
+  let none = 0;
+  const steps = 3000;
+  for (let i = 0; i < steps; i++) {
+    const r = uniformTokenChoiceStep(g1, g1, e1, 1, c1, st);
+    dropped += r.droppedAssignments;
+    none += r.tokensWithNoExpert;
+    assert.equal(r.droppedAssignments, r.tokensWithNoExpert);
+    assert.ok(r.demandMaxOverMean >= 1);
+  }
+  assert.ok(Math.abs(dropped / steps - exactDrop) < 0.004, `top-1 drops: simulated ${dropped / steps} vs exact ${exactDrop}`);
+  assert.equal(dropped, none);
+  // Top-2 with room for every assignment drops nothing and gives every token two experts.
+  const full = uniformTokenChoiceStep(64, 16, 4, 2, 16, st);
+  assert.equal(full.droppedAssignments, 0);
+  assert.equal(full.tokensWithNoExpert, 0);
+  assert.throws(() => uniformTokenChoiceStep(30, 16, 4, 2, 8, st), UsageError);
 });

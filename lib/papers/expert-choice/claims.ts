@@ -1,17 +1,19 @@
 /**
- * The expert-choice claims, as data. Tolerances were fixed before the first quick run
- * and are not to be tuned to the results (ARCHITECTURE.md §5).
+ * The expert-choice claims, as data. Tolerances are not tuned to the results
+ * (ARCHITECTURE.md §5); every change and whether results had been seen is in
+ * claims.lock.json.
  *
  * The stored copies of the paper stop after the abstract (the step-to-perplexity figure
  * for 8B/64E could not be read here), so the convergence claims cite the abstract's
- * "more than 2x" and are judged at that threshold; the balance and experts-per-token
- * claims follow from the method's definition (abstract + Sec. 3: k = n·c/e) and the
- * flaxformer reference router.
+ * "more than 2x" and are judged at that threshold. The token-choice load claims are
+ * judged against uniform random routing of the same tokens (result.uniformNull); EC's
+ * balance and experts-per-token properties follow from the method's definition
+ * (abstract + Sec. 3: k = n·c/e) and are checks.
  */
 import type { RouterKind } from '../../nn/moe';
-import type { Claim, NotRun } from '../../harness/contract';
-import { firstCrossing } from '../../harness/metrics';
-import type { ExpertChoiceResult, LoadCurve, RouterRun } from './experiment';
+import type { Claim, MetricValue, NotRun } from '../../harness/contract';
+import { firstCrossing, ratio } from '../../harness/metrics';
+import type { ExpertChoiceResult, LoadCurve, RouterRun, TokenChoiceNull } from './experiment';
 
 const PAPER = 'arXiv:2202.09368';
 
@@ -37,10 +39,31 @@ export function convergenceSpeedup(r: ExpertChoiceResult, baseline: RouterKind):
   const base = runOf(r, baseline);
   if ('notRun' in ec) return ec;
   if ('notRun' in base) return base;
-  const target = base.valLoss[base.valLoss.length - 1];
-  const baseSteps = base.valSteps[base.valSteps.length - 1];
-  const ecSteps = firstCrossing(ec.valSteps, ec.valLoss, target);
-  return ecSteps === null ? 1 : baseSteps / Math.max(ecSteps, 1);
+  return speedupAt(ec, base, base.valLoss.length - 1) ?? 1;
+}
+
+/**
+ * The speed-up after the baseline's i-th evaluation: (its step) / (steps expert choice
+ * needed to reach its validation loss there); null when expert choice never reaches it.
+ */
+export function speedupAt(ec: RouterRun, base: RouterRun, i: number): number | null {
+  const ecSteps = firstCrossing(ec.valSteps, ec.valLoss, base.valLoss[i]);
+  return ecSteps === null ? null : base.valSteps[i] / Math.max(ecSteps, 1);
+}
+
+/** The speed-up as a function of training length: at every evaluation of the baseline. */
+export function speedupCurve(ec: RouterRun, base: RouterRun): { step: number; speedup: number | null }[] {
+  return base.valSteps.map((step, i) => ({ step, speedup: speedupAt(ec, base, i) }));
+}
+
+/**
+ * A learned token-choice router's mean (over training steps) of a per-step load statistic,
+ * over the 95th percentile of the same per-step statistic under uniform random routing of
+ * the same tokens (ExpertChoiceResult.uniformNull).
+ */
+function overUniformNull(r: ExpertChoiceResult, router: 'top1' | 'top2', key: 'demandMaxOverMean' | 'dropped'): MetricValue {
+  const nullStats: TokenChoiceNull = r.uniformNull[router];
+  return ratio(meanLoad(r, router, key), nullStats[key].p95);
 }
 
 function histFraction(r: ExpertChoiceResult, pick: (h: number[]) => number): number | NotRun {
@@ -67,37 +90,42 @@ export const claims: Claim<ExpertChoiceResult>[] = [
   {
     id: 'ec-top2-drops-tokens',
     kind: 'paper',
-    falsifiedBy: 'top-2 dropping fewer than 1% of its assignments',
+    falsifiedBy:
+      'learned top-2 dropping, on average over training, no more assignments than uniform random top-2 routing of the same tokens drops in 95% of its steps (ratio below 1)',
     paper: PAPER,
     source: 'abstract ("a poor expert routing strategy (e.g. one resulting in load imbalance)"); Sec. 2 (token choice drops tokens over capacity)',
-    statement: 'Token-choice top-2 at the same buffer size (capacity = 2·n/e) drops a measurable share of its assignments; expert choice drops none',
-    paperValue: 'qualitative: token choice leaves tokens unprocessed under imbalance (no number in the abstract)',
-    measures: 'top-2: fraction of requested (token, expert) assignments dropped for capacity, mean over MoE layers and training steps',
-    metric: (r) => meanLoad(r, 'top2', 'dropped'),
-    expect: { atLeast: 0.01 },
+    statement: 'Learned token-choice top-2 at the same buffer size (capacity = 2·n/e) drops more of its assignments than routing the same tokens uniformly at random would',
+    paperValue: 'qualitative: token choice leaves tokens unprocessed under load imbalance (no number in the abstract)',
+    measures:
+      'top-2: fraction of requested (token, expert) assignments dropped for capacity, mean over MoE layers and training steps, / the 95th percentile over simulated steps of the same per-step fraction under uniform random top-2 routing (same tokens per step, groups, experts, capacity and MoE layers; result.uniformNull)',
+    metric: (r) => overUniformNull(r, 'top2', 'dropped'),
+    expect: { atLeast: 1.0 },
     toleranceWhy:
-      'With capacity equal to the mean demand, any per-group imbalance overflows; even a perfectly uniform router has binomial counts (std ~ sqrt(2n/e) of a mean 2n/e per group), which alone drops a few percent, so 1% is a conservative floor that the load-balancing loss cannot remove.',
+      'Uniform routing already drops assignments at capacity = mean demand (binomial counts per group overflow), so the earlier bar of 1% was met by a router that ignores its tokens (issue 19). The bar is now that null: the learned mean over training must exceed what uniform routing exceeds in only 5% of single steps, a conservative comparison (the null\'s own mean over steps sits below its per-step 95th percentile).',
     profiles: ['quick', 'full'],
   },
   {
     id: 'ec-top1-load-imbalance',
     kind: 'paper',
-    falsifiedBy: "top-1's most-requested expert within 10% of the mean load",
+    falsifiedBy:
+      "learned top-1's busiest-expert load (max/mean, before capacity), on average over training, no higher than what uniform random top-1 routing of the same tokens reaches in 95% of its steps (ratio below 1)",
     paper: PAPER,
     source: 'abstract (load imbalance of top-k token choice)',
-    statement: 'Token-choice top-1 (Switch, with its load-balancing loss) asks some experts for clearly more tokens than the mean',
+    statement: 'Token-choice top-1 (Switch, with its load-balancing loss) asks its busiest expert for more tokens than routing the same tokens uniformly at random would',
     paperValue: 'qualitative: imbalance under token choice (expert choice: exactly 1.0)',
-    measures: 'top-1: max/mean over experts of the tokens that chose each expert (before capacity), mean over MoE layers and training steps',
-    metric: (r) => meanLoad(r, 'top1', 'demandMaxOverMean'),
-    expect: { atLeast: 1.1 },
+    measures:
+      'top-1: max/mean over experts of the tokens that chose each expert (before capacity), mean over MoE layers and training steps, / the 95th percentile over simulated steps of the same per-step statistic under uniform random top-1 routing (result.uniformNull)',
+    metric: (r) => overUniformNull(r, 'top1', 'demandMaxOverMean'),
+    expect: { atLeast: 1.0 },
     toleranceWhy:
-      'Part of token-choice imbalance is sampling: for 1024 tokens over 8 experts the busiest of 8 binomial counts is ~1.1x the mean even for a uniform router; 1.1 is the smallest max/mean we call imbalanced, and expert choice sits at exactly 1.0.',
+      'For a few hundred tokens over 8 experts the busiest of the multinomial counts is above the mean even for a uniform router, so the earlier fixed bar of 1.1 was met by a router that ignores its tokens (issue 19). The bar is now that null, as for ec-top2-drops-tokens: the learned mean over training must exceed the uniform router\'s per-step 95th percentile.',
     profiles: ['quick', 'full'],
   },
   {
     id: 'ec-some-tokens-get-no-expert',
-    kind: 'paper',
-    falsifiedBy: 'fewer than 1% of tokens processed by no expert',
+    kind: 'check',
+    falsifiedBy:
+      'a sanity bound, not a result: expert choice with a router that ignores its tokens gives a token no expert with probability (1 - C/G)^E (result.uniformNull.expertChoiceHistogram), far above the bar; it fails only if the implementation gave every token a fixed number of experts',
     paper: PAPER,
     source: 'abstract ("each token can be routed to a variable number of experts"); flaxformer ExpertsChooseMaskedRouter ("processed by multiple experts or none at all")',
     statement: 'Under expert choice some tokens are processed by no expert',
@@ -105,13 +133,23 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     measures: 'expert choice: fraction of tokens with 0 experts, MoE layers and the last 25% of training steps',
     metric: (r) => histFraction(r, (h) => h[0]),
     expect: { atLeast: 0.01 },
-    toleranceWhy: 'If experts picked tokens independently at c = 2 the count per token would be ~Poisson(2), P(0) ~ 13%; router correlation only widens the spread, so 1% is a safe floor that still proves "some get none".',
+    toleranceWhy:
+      'The paper states a capability of the method (a variable number of experts, including none), not a measured effect: uniform routing meets the 1% bar (exactly Binomial(E, C/G) experts per token), so this is a check of the mechanism, shown apart and not counted.',
     profiles: ['quick', 'full'],
+    expected: {
+      quick: {
+        verdict: 'inconclusive',
+        reason:
+          "The learned router leaves almost every token with at least one expert: the share with none sits at the 1% bar (one seed above it, two below; the 3-seed interval straddles it), about a tenth of what uniform routing gives (table ec-uniform-null). The bar was set against a Poisson(2) reference before any run and is kept, not moved after seeing the number; the mechanism itself (tokens with 0 or many experts) is also covered by test/nn/moe.test.ts.",
+        evidence: 'npm run reproduce -- --only expert-choice --profile quick: results/reference/quick/expert-choice/claims.json (this claim, per seed), tables.json (table ec-uniform-null)',
+      },
+    },
   },
   {
     id: 'ec-some-tokens-get-many-experts',
-    kind: 'paper',
-    falsifiedBy: 'fewer than 5% of tokens processed by three or more experts',
+    kind: 'check',
+    falsifiedBy:
+      'a sanity bound, not a result: expert choice with a router that ignores its tokens gives a token three or more experts with the Binomial(E, C/G) tail (result.uniformNull.expertChoiceHistogram), far above the bar; it fails only if the implementation capped tokens at two experts',
     paper: PAPER,
     source: 'abstract ("each token can be routed to a variable number of experts")',
     statement: 'Under expert choice some tokens are processed by 3 or more experts (more than the 2 a top-2 token gets)',
@@ -119,7 +157,8 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     measures: 'expert choice: fraction of tokens with >= 3 experts, MoE layers and the last 25% of training steps',
     metric: (r) => histFraction(r, (h) => h.slice(3).reduce((a, b) => a + b, 0)),
     expect: { atLeast: 0.05 },
-    toleranceWhy: 'A Poisson(2) count puts ~32% of tokens at >= 3 experts; 5% leaves room for a router that concentrates on fewer tokens while still showing a variable number.',
+    toleranceWhy:
+      'As ec-some-tokens-get-no-expert: the paper states that a token can get more experts than top-2 gives, a capability of the method; uniform routing meets the 5% bar, so this is a check of the mechanism, shown apart and not counted.',
     profiles: ['quick', 'full'],
   },
   {
@@ -136,7 +175,12 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     toleranceWhy: 'The paper states a lower bound ("more than 2x"), so we judge at that bound with no slack; our models are ~10^4x smaller and train for hundreds of steps, which is why the full profile is where magnitude counts.',
     profiles: ['quick', 'full'],
     expected: {
-      quick: { verdict: 'not-reproduced', reason: 'Measured 1.01 at quick (seed 1; final val loss EC 2.2945 vs top-2 2.2997 nats/byte after 150 steps): EC is ahead only by a hair. With 2 MoE layers of 8 experts (each the size of the dense GLU) on a byte LM for 150 steps, routing quality moves the loss little; the paper\'s 2x is at 100M–8B parameters, 64 experts and long training. With prefix-safe routing EC is not ahead at all (2.3026).', hypothesis: true },
+      quick: {
+        verdict: 'not-reproduced',
+        reason:
+          "At quick the speed-up over top-2 is about 1, its 3-seed interval far below 2, and on one seed EC never reaches top-2's final loss (counted as 1). Its trend with training length is flat: after every evaluation the ratio stays within a few percent of 1, with no rise toward 2 as training goes on (table ec-speedup-by-steps). Why the paper's 2x does not appear here (two MoE layers of 8 small experts on a byte LM for 150 steps, against 100M-8B parameters, 64 experts and long training) is a hypothesis; the trend with the number of experts is measured only at full, which has not been run.",
+        evidence: 'npm run reproduce -- --only expert-choice --profile quick: results/reference/quick/expert-choice/claims.json (this claim, 3 seeds), tables.json (table ec-speedup-by-steps: the speed-up after every evaluation, per seed), figures/ec-speedup-vs-steps',
+      },
     },
   },
   {
@@ -153,7 +197,12 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     toleranceWhy: 'Same lower bound as the paper states; note top-1 also does half of the expert compute of EC-CF2 in our equal-buffer setting, as in the paper\'s comparison.',
     profiles: ['quick', 'full'],
     expected: {
-      quick: { verdict: 'not-reproduced', reason: 'Measured 1.03 at quick (seed 1; final val loss EC 2.2945 vs top-1 2.3078 nats/byte after 150 steps): the right direction, far from 2x at this scale (see ec-converges-2x-faster-than-top2).', hypothesis: true },
+      quick: {
+        verdict: 'not-reproduced',
+        reason:
+          "As ec-converges-2x-faster-than-top2: the speed-up over top-1 is about 1 at quick, its 3-seed interval far below 2, and flat in training length (table ec-speedup-by-steps); on one seed EC never reaches top-1's final loss (counted as 1).",
+        evidence: 'npm run reproduce -- --only expert-choice --profile quick: results/reference/quick/expert-choice/claims.json (this claim, 3 seeds), tables.json (table ec-speedup-by-steps: the speed-up after every evaluation, per seed), figures/ec-speedup-vs-steps',
+      },
     },
   },
 ];

@@ -21,12 +21,16 @@
  * compute; top-1 at capacity factor 2 is Switch's usual setting.
  *
  * Cost on the 2-core CI machine, wasm backend (measured Nov 2026):
- * - smoke: 2 layers, width 32, 4 experts, 6 steps x 3 routers, 1 seed — ~3 s.
+ * - smoke: 2 layers, width 32, 4 experts, 6 steps x 3 routers + an experts sweep of 1
+ *   (EC and top-2 at 8 experts), 1 seed — a few seconds.
  * - quick: 4 layers, width 64, 8 experts, 512 tokens/step routed per sequence (64 tokens),
- *   150 steps x 3 routers, 1 seed — 121 s of CPU time (8.4 min wall on the shared, loaded
- *   machine; ~2 min when idle).
+ *   150 steps x 3 routers, 3 seeds — about 107 s of CPU per seed (154–258 s wall per seed at
+ *   a 1-minute load of 7.5–14 on the 2 shared cores); the uniform-routing null adds under a
+ *   second. No experts sweep: each extra router costs ~1/3 of a seed.
  * - full (one H100, webgpu; not run here, no GPU was lent to this task): 4 layers, width 256,
- *   32 experts, 4096 tokens/step in groups of 256, 600 steps x 3 routers x 3 seeds — sized for ≤ 8 min.
+ *   32 experts, 4096 tokens/step in groups of 256, 600 steps x 3 routers x 3 seeds, plus the
+ *   experts sweep (EC and top-2 at 8 and 16 experts: 4 more router runs per seed, smaller
+ *   MoE layers) — the 3 routers were sized for ≤ 8 min; the sweep roughly doubles that.
  *
  * Run:  npm run reproduce -- --only expert-choice --profile quick
  * Override, e.g.: npm run reproduce -- --only expert-choice --profile quick --set steps=400 --set experts=16
@@ -62,6 +66,14 @@ export interface ExpertChoiceConfig {
   evalBatches: number;
   /** Fraction of the last training steps whose routing makes the experts-per-token histogram and the EC thresholds. */
   tailFraction: number;
+  // --- nulls and trends ---
+  /**
+   * Simulated steps of uniform random token-choice routing (same tokens per step, groups,
+   * experts, capacity and MoE layers): the null the token-choice load claims must beat.
+   */
+  nullSteps: number;
+  /** Extra expert counts at which expert choice and top-2 are trained again (the speed-up's trend with experts); empty: none. */
+  expertsSweep: number[];
 }
 
 const base: ExpertChoiceConfig = {
@@ -82,16 +94,19 @@ const base: ExpertChoiceConfig = {
   evalEvery: 15,
   evalBatches: 4,
   tailFraction: 0.25,
+  nullSteps: 2000,
+  expertsSweep: [],
 };
 
 export const PROFILES: Record<ProfileName, ExpertChoiceConfig> = {
-  smoke: { ...base, width: 32, depth: 2, heads: 2, ffnHidden: 64, experts: 4, batchSize: 4, seqLen: 32, groupSize: 32, steps: 6, warmupSteps: 2, evalEvery: 3, evalBatches: 1, tailFraction: 0.5 },
+  smoke: { ...base, width: 32, depth: 2, heads: 2, ffnHidden: 64, experts: 4, batchSize: 4, seqLen: 32, groupSize: 32, steps: 6, warmupSteps: 2, evalEvery: 3, evalBatches: 1, tailFraction: 0.5, nullSteps: 100, expertsSweep: [8] },
+  // No experts sweep at quick: each extra router costs ~1/3 of a seed's budget on the 2-core machine.
   quick: { ...base },
-  full: { ...base, width: 256, depth: 4, heads: 8, ffnHidden: 512, experts: 32, batchSize: 16, seqLen: 256, groupSize: 256, steps: 600, learningRate: 1e-3, warmupSteps: 60, evalEvery: 50, evalBatches: 4 },
+  full: { ...base, width: 256, depth: 4, heads: 8, ffnHidden: 512, experts: 32, batchSize: 16, seqLen: 256, groupSize: 256, steps: 600, learningRate: 1e-3, warmupSteps: 60, evalEvery: 50, evalBatches: 4, expertsSweep: [8, 16] },
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
-  quick: [1],
+  quick: [1, 2, 3],
   full: [1, 2, 3],
 };

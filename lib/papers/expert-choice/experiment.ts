@@ -20,7 +20,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadSotu, sampleTextBatch } from '../../data/text';
-import { createMoe, expertCapacity, moeForward, ROUTERS, summarizeLoad, type MoeParams, type MoeRouting, type RouterKind } from '../../nn/moe';
+import {
+  createMoe,
+  expertCapacity,
+  moeForward,
+  ROUTERS,
+  summarizeLoad,
+  tokenChoiceK,
+  uniformExpertChoiceHistogram,
+  uniformTokenChoiceStep,
+  type MoeParams,
+  type MoeRouting,
+  type RouterKind,
+} from '../../nn/moe';
 import { TransformerLM } from '../../nn/transformer';
 import { ParamStore } from '../../nn/layers';
 import { crossEntropy, setLearningRate, trainStep } from '../../nn/training';
@@ -59,12 +71,47 @@ export interface RouterRun {
   thresholdLoadMaxOverMean: number | null;
 }
 
+/** A per-step statistic of the uniform-routing null: its mean and 95th percentile over simulated steps. */
+export interface NullStat {
+  mean: number;
+  p95: number;
+}
+
+/** Per-step routing statistics of a token-choice router that ignores its tokens (see uniformTokenChoiceStep). */
+export interface TokenChoiceNull {
+  demandMaxOverMean: NullStat;
+  dropped: NullStat;
+  noExpert: NullStat;
+}
+
+/**
+ * Uniform random routing of the same tokens per step, in the same groups, over the same
+ * experts, capacity and MoE layers as the trained routers (each statistic a mean over the
+ * MoE layers, as the learned routers' are): the null the load claims are judged against.
+ */
+export interface UniformNull {
+  steps: number;
+  top1: TokenChoiceNull;
+  top2: TokenChoiceNull;
+  /** Expert choice: exact P(a token has 0..E experts), Binomial(E, C/G). */
+  expertChoiceHistogram: number[];
+}
+
+/** Expert choice and top-2 trained again at another number of experts (everything else equal). */
+export interface SweepPoint {
+  experts: number;
+  capacity: number;
+  runs: Partial<Record<RouterKind, RouterRun>>;
+}
+
 export interface ExpertChoiceResult {
   tokensPerStep: number;
   capacity: number;
   moeLayers: number[];
   params: { total: number; activePerTokenFfn: number };
   runs: Partial<Record<RouterKind, RouterRun>>;
+  uniformNull: UniformNull;
+  sweep: SweepPoint[];
 }
 
 export function validateConfig(c: ExpertChoiceConfig): void {
@@ -78,7 +125,40 @@ export function validateConfig(c: ExpertChoiceConfig): void {
     .numbers(['capacityFactor', 'learningRate'])
     .numbers(['auxLossWeight'], { min: 0 })
     .numbers(['tailFraction'], { above: 0, max: 1 })
-    .integers(['warmupSteps'], { min: 0 });
+    .integers(['warmupSteps'], { min: 0 })
+    .integers(['nullSteps'], { min: 20 })
+    .list('expertsSweep', { min: 2 }, { integer: true, increasing: true, allowEmpty: true });
+}
+
+/** Linear-interpolation quantile (type 7) of `values`, q in [0, 1]. */
+export function quantile(values: readonly number[], q: number): number {
+  const v = [...values].sort((a, b) => a - b);
+  const h = (v.length - 1) * q;
+  const lo = Math.floor(h);
+  return lo + 1 < v.length ? v[lo] + (h - lo) * (v[lo + 1] - v[lo]) : v[lo];
+}
+
+/** The uniform-routing null of this config (seeded stream per router; nothing else draws from them). */
+export function uniformNull(config: ExpertChoiceConfig, ctx: RunContext): UniformNull {
+  const tokens = config.batchSize * config.seqLen;
+  const cap = expertCapacity(config.groupSize, config.experts, config.capacityFactor);
+  const layers = moeLayerIndices(config.depth).length;
+  const progress = ctx.progress('uniform-routing null', 2 * config.nullSteps);
+  const simulate = (router: 'top1' | 'top2'): TokenChoiceNull => {
+    const stream = ctx.rng.stream(`null/uniform-routing/${router}`);
+    const k = tokenChoiceK(router, config.experts);
+    const per = { demandMaxOverMean: [] as number[], dropped: [] as number[], noExpert: [] as number[] };
+    for (let i = 0; i < config.nullSteps; i++) {
+      const steps = Array.from({ length: layers }, () => uniformTokenChoiceStep(tokens, config.groupSize, config.experts, k, cap, stream));
+      per.demandMaxOverMean.push(mean(steps.map((x) => x.demandMaxOverMean)));
+      per.dropped.push(mean(steps.map((x) => x.droppedAssignments)));
+      per.noExpert.push(mean(steps.map((x) => x.tokensWithNoExpert)));
+      progress.tick(1);
+    }
+    const stat = (v: number[]): NullStat => ({ mean: mean(v), p95: quantile(v, 0.95) });
+    return { demandMaxOverMean: stat(per.demandMaxOverMean), dropped: stat(per.dropped), noExpert: stat(per.noExpert) };
+  };
+  return { steps: config.nullSteps, top1: simulate('top1'), top2: simulate('top2'), expertChoiceHistogram: uniformExpertChoiceHistogram(config.groupSize, config.experts, cap) };
 }
 
 /** Blocks that hold an MoE feed-forward: every other one, starting at block 1. */
@@ -272,25 +352,38 @@ async function trainRouter(config: ExpertChoiceConfig, router: RouterKind, ctx: 
   return run;
 }
 
+/** Trains each router in turn from the same initial weights on the same batches. */
+async function trainRouters(config: ExpertChoiceConfig, routers: RouterKind[], ctx: RunContext, corpus: { train: Uint8Array; validation: Uint8Array }): Promise<Partial<Record<RouterKind, RouterRun>>> {
+  const runs: Partial<Record<RouterKind, RouterRun>> = {};
+  for (const r of routers) {
+    const t0 = performance.now();
+    runs[r] = await trainRouter(config, r, ctx, corpus);
+    // Wall time goes to the log and metrics only: results stay a pure function of (config, seed).
+    const seconds = (performance.now() - t0) / 1000;
+    ctx.log(`${r} (${config.experts} experts): ${config.steps} steps in ${seconds.toFixed(1)}s, final val loss ${runs[r]?.valLoss.at(-1)?.toFixed(4)}`);
+    ctx.metric({ router: r, experts: config.experts, wallSeconds: seconds, stepsPerSecond: config.steps / seconds });
+  }
+  return runs;
+}
+
 export async function run(config: ExpertChoiceConfig, ctx: RunContext): Promise<ExpertChoiceResult> {
   const corpus = loadSotu();
   const lmProbe = buildParamCount(config);
-  const result: ExpertChoiceResult = {
+  const runs = await trainRouters(config, config.routers as RouterKind[], ctx, corpus);
+  const sweep: SweepPoint[] = [];
+  for (const experts of config.expertsSweep) {
+    const c = { ...config, experts };
+    sweep.push({ experts, capacity: expertCapacity(c.groupSize, experts, c.capacityFactor), runs: await trainRouters(c, ['expert-choice', 'top2'], ctx, corpus) });
+  }
+  return {
     tokensPerStep: config.batchSize * config.seqLen,
     capacity: expertCapacity(config.groupSize, config.experts, config.capacityFactor),
     moeLayers: moeLayerIndices(config.depth),
     params: lmProbe,
-    runs: {},
+    runs,
+    uniformNull: uniformNull(config, ctx),
+    sweep,
   };
-  for (const r of config.routers as RouterKind[]) {
-    const t0 = performance.now();
-    result.runs[r] = await trainRouter(config, r, ctx, corpus);
-    // Wall time goes to the log and metrics only: results stay a pure function of (config, seed).
-    const seconds = (performance.now() - t0) / 1000;
-    ctx.log(`${r}: ${config.steps} steps in ${seconds.toFixed(1)}s, final val loss ${result.runs[r]?.valLoss.at(-1)?.toFixed(4)}`);
-    ctx.metric({ router: r, wallSeconds: seconds, stepsPerSecond: config.steps / seconds });
-  }
-  return result;
 }
 
 /** Parameter counts without building tensors: total, and FFN parameters active per token in an MoE block (C-weighted). */

@@ -9,19 +9,24 @@
  *   https://arxiv.org/abs/2110.08440
  *
  * Part 1 (tfjs): identify A* of x_{t+1} = A* x_t + eta_t from one trajectory with OLS,
- * forward SGD and SGD-RER; operator-norm error vs samples on a doubling grid. The system
+ * forward SGD and SGD-RER; operator-norm error vs samples on a doubling grid. SGD-RER and
+ * forward SGD run at the theorem's step 1/(8 R B) and again at a shared larger step
+ * 1/(8 R); forward SGD also at its usual step 1/(2 R). The system
  * ("RandBiMod": d = 5, eigenvalues 0.9 and 0.3, sigma = 1, buffer 100, gap 10, step
  * 1/(8 R B)) follows a public reproduction's settings attributed to the paper (the paper's
  * own experiment section was not readable here; see README.md).
  * Part 2 (float64 JS): Q-Rex vs Q-learning with uniform replay vs online Q-learning on a
  * small random linear MDP (our construction); sup-norm Q error and greedy-policy value gap.
  *
- * Cost on the 2-core CI machine, wasm backend (one batched tfjs step ~50–100 us per
- * sample for all methods and trials together; measured Nov 2026):
- * - smoke: 3,520 samples x 2 trials, 1 seed — under a second (tests also run it on cpu);
- * - quick: 225,280 samples x 8 trials, 3 seeds — 35–55 s;
- * - full:  901,120 samples x 16 trials, 3 seeds — 3–4.5 min on CPU (the step is
- *   dispatch-bound, so a GPU backend does not make it faster).
+ * Cost on the 2-core CI machine, wasm backend. The SGD updates of a block are composed in
+ * float64 JS (5 lanes x trials, O(d^2) per sample and lane) and applied by one batched tfjs
+ * step per block; the Q-learning half is float64 JS. Measured Nov 2026 on the shared machine:
+ * - smoke: 3,520 samples x 2 trials, 1 seed — about a second (tests also run it on cpu);
+ * - quick: 225,280 samples x 8 trials, 3 seeds — about 6–7 s of CPU per seed (11–20 s wall
+ *   per seed at a 1-minute load of ~9 on 2 cores); the per-sample tfjs version with 3 lanes
+ *   took 9–12 s of CPU per seed, interleaved on the same machine;
+ * - full:  901,120 samples x 16 trials, 3 seeds — about 4x quick's samples x 2x its trials
+ *   (not re-measured since the block composition).
  *
  * Run:  npm run reproduce -- --only rer --profile quick
  * Override any key, e.g.: npm run reproduce -- --only rer --profile quick --set trials=4 --set gridPoints=8
@@ -44,6 +49,11 @@ export interface RerConfig {
   rerStepScale: number;
   /** A second forward SGD at the usual constant step sgdLargeStepScale / R (1/(2R)). */
   sgdLargeStepScale: number;
+  /**
+   * A second SGD-RER / forward SGD pair sharing the larger step sharedStepScale / R (1/(8R)):
+   * the order comparison at a step where forward SGD's correlation bias is not tiny.
+   */
+  sharedStepScale: number;
   /** Independent trajectories (each with its own A*) per seed, batched in one tensor. */
   trials: number;
   /** First evaluation point (samples); a multiple of buffer + gap. The grid doubles from there. */
@@ -75,6 +85,7 @@ const base: RerConfig = {
   gap: 10,
   rerStepScale: 0.125,
   sgdLargeStepScale: 0.5,
+  sharedStepScale: 0.125,
   trials: 8,
   gridStart: 880,
   gridPoints: 9,

@@ -15,9 +15,9 @@ import {
   LinearSystemStream,
   olsFromMoments,
   operatorNorm,
+  SgdBlockComposer,
   stationaryCovariance,
   trace,
-  writeSgdFactors,
   type Mat,
 } from '../../nn/linear-system';
 import {
@@ -37,10 +37,26 @@ import type { RunContext } from '../../harness/contract';
 import type { RerConfig } from './config';
 import { configCheck } from '../../harness/validate';
 
-/** Estimators of A*: the SGD lanes (tail-averaged and last iterate) and OLS. */
-export const SGD_LANES = ['sgd-rer', 'sgd', 'sgd-large'] as const;
+/**
+ * Estimators of A*: the SGD lanes (tail-averaged and last iterate) and OLS. 'sgd-rer' and
+ * 'sgd' share the theorem's step 1/(8RB); 'sgd-rer-shared' and 'sgd-shared' share the
+ * larger step 1/(8R); 'sgd-large' is forward SGD at 1/(2R).
+ */
+export const SGD_LANES = ['sgd-rer', 'sgd', 'sgd-large', 'sgd-rer-shared', 'sgd-shared'] as const;
 export type SgdLane = (typeof SGD_LANES)[number];
-export const LINSYS_METHODS = ['ols', 'sgd-rer', 'sgd', 'sgd-large', 'sgd-rer-last', 'sgd-last', 'sgd-large-last'] as const;
+export const LINSYS_METHODS = [
+  'ols',
+  'sgd-rer',
+  'sgd',
+  'sgd-large',
+  'sgd-rer-shared',
+  'sgd-shared',
+  'sgd-rer-last',
+  'sgd-last',
+  'sgd-large-last',
+  'sgd-rer-shared-last',
+  'sgd-shared-last',
+] as const;
 export type LinsysMethod = (typeof LINSYS_METHODS)[number];
 export const Q_METHODS = ['q-rex', 'uniform-er', 'online-q'] as const;
 export type QMethod = (typeof Q_METHODS)[number];
@@ -55,10 +71,11 @@ export interface LinsysResult {
   opError: Record<LinsysMethod, Num[][]>;
   /** ||A_hat - A*||_F per method, [trial][grid point]. */
   frobError: Record<LinsysMethod, Num[][]>;
-  /** Per trial: R = E||x||^2 at stationarity, and the two SGD steps used. */
+  /** Per trial: R = E||x||^2 at stationarity, and the three SGD steps used. */
   stationaryR: number[];
   stepRer: number[];
   stepLarge: number[];
+  stepShared: number[];
 }
 
 export interface QResult {
@@ -91,7 +108,7 @@ export function validateConfig(c: RerConfig): void {
     .require(c.gridStart % (c.buffer + c.gap) === 0, 'gridStart', `a multiple of buffer + gap = ${c.buffer + c.gap}`)
     .numbers(['rho'], { above: 0, below: 1 }, 'a stable system')
     .numbers(['qDiscount'], { above: 0, below: 1 })
-    .numbers(['noiseStd', 'rerStepScale', 'sgdLargeStepScale', 'qStep']);
+    .numbers(['noiseStd', 'rerStepScale', 'sgdLargeStepScale', 'sharedStepScale', 'qStep']);
 }
 
 function emptyTable<K extends string>(keys: readonly K[], trials: number, points: number): Record<K, Num[][]> {
@@ -115,6 +132,7 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
   const stationaryR: number[] = [];
   const stepRer: number[] = [];
   const stepLarge: number[] = [];
+  const stepShared: number[] = [];
   for (let r = 0; r < R; r++) {
     const { A } = bimodalSystem(d, config.rho, systemStream);
     systems.push(A);
@@ -123,8 +141,11 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
     stationaryR.push(rr);
     stepRer.push(config.rerStepScale / (rr * B));
     stepLarge.push(config.sgdLargeStepScale / rr);
+    stepShared.push(config.sharedStepScale / rr);
   }
-  const laneStep = (lane: SgdLane, r: number) => (lane === 'sgd-large' ? stepLarge[r] : stepRer[r]);
+  const laneStep = (lane: SgdLane, r: number) => (lane === 'sgd-large' ? stepLarge[r] : lane === 'sgd-rer-shared' || lane === 'sgd-shared' ? stepShared[r] : stepRer[r]);
+  const laneSteps = SGD_LANES.flatMap((lane) => Array.from({ length: R }, (_, r) => laneStep(lane, r)));
+  const laneReversed = SGD_LANES.map((lane) => lane === 'sgd-rer' || lane === 'sgd-rer-shared');
 
   const schedule = reverseReplaySchedule(chunk, B, u); // chunk is a multiple of B + u: same schedule every chunk
   const sgd = new BatchedAffineSgd(lanes, d);
@@ -134,6 +155,7 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
   const xt = new Float32Array(R * d * chunk);
   const xs = new Float32Array(R * chunk * d);
   const yt = new Float32Array(R * d * chunk);
+  const composer = new SgdBlockComposer(lanes, d);
   const opError = emptyTable(LINSYS_METHODS, R, grid.length);
   const frobError = emptyTable(LINSYS_METHODS, R, grid.length);
   const progress = ctx.progress('rer linear system', totalChunks);
@@ -160,20 +182,20 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
       moments.add(xt, xs, yt, chunk);
 
       for (let s = 0; s < chunk; s++) {
+        // RER replays the buffer in reverse and idles on gap slots; forward SGD takes sample s.
+        const rerIdx = schedule[s];
         for (let li = 0; li < SGD_LANES.length; li++) {
-          const lane = SGD_LANES[li];
-          for (let r = 0; r < R; r++) {
-            const off = (li * R + r) * dd;
-            // RER replays the buffer in reverse and idles on gap slots; forward SGD takes sample s.
-            const idx = lane === 'sgd-rer' ? schedule[s] : s;
-            const step = idx >= 0 ? laneStep(lane, r) : 0;
-            const at = Math.max(idx, 0) * d;
-            writeSgdFactors(m, n, off, traj[r], at, traj[r], at + d, step, d);
-          }
+          const idx = laneReversed[li] ? rerIdx : s;
+          if (idx < 0) continue;
+          for (let r = 0; r < R; r++) composer.add(li * R + r, traj[r], idx * d, traj[r], (idx + 1) * d, laneSteps[li * R + r]);
         }
-        sgd.step(m, n);
-        // Tail averages use the iterates at block ends (where RER has finished a buffer).
-        if ((s + 1) % blockSize === 0) sgd.accumulateTail();
+        // One tfjs step per block applies the block's composed updates; the tail averages use
+        // the iterates at block ends (where RER has finished a buffer).
+        if ((s + 1) % blockSize === 0) {
+          composer.flush(m, n);
+          sgd.step(m, n);
+          sgd.accumulateTail();
+        }
       }
 
       const seen = (c + 1) * chunk;
@@ -193,7 +215,16 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
           const v = opError[method].map((row) => row[e]).filter((x): x is number => x !== null);
           return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
         };
-        ctx.metric({ part: 'linsys', samples: seen, opErrOls: mean('ols'), opErrSgdRer: mean('sgd-rer'), opErrSgd: mean('sgd'), opErrSgdLarge: mean('sgd-large') });
+        ctx.metric({
+          part: 'linsys',
+          samples: seen,
+          opErrOls: mean('ols'),
+          opErrSgdRer: mean('sgd-rer'),
+          opErrSgd: mean('sgd'),
+          opErrSgdLarge: mean('sgd-large'),
+          opErrSgdRerShared: mean('sgd-rer-shared'),
+          opErrSgdShared: mean('sgd-shared'),
+        });
         // The next tail window is (T_e, T_{e+1}] = the last half of the samples at T_{e+1}.
         sgd.resetTail();
         e++;
@@ -204,7 +235,7 @@ async function runLinearSystem(config: RerConfig, ctx: RunContext): Promise<Lins
     sgd.dispose();
     moments.dispose();
   }
-  return { samples: grid, opError, frobError, stationaryR, stepRer, stepLarge };
+  return { samples: grid, opError, frobError, stationaryR, stepRer, stepLarge, stepShared };
 }
 
 function runQLearning(config: RerConfig, ctx: RunContext): QResult {
