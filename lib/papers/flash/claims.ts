@@ -245,7 +245,12 @@ export const claims: Claim<FlashResult>[] = [
       'Judged on direction only: the 2x depends on the accelerator (the PyTorch anchor on an H100 measures the opposite), so we only ask whether FLASH-Quad is faster at all.',
     profiles: ['quick', 'full'],
     expected: {
-      quick: { verdict: 'not-reproduced', reason: "at quick's longest context (2048) the ratio sits at ~1.0 on wasm: 1.10 and 0.995 in two idle runs of the CI machine (2026-11-23), so it falls on either side of the tolerance; FLASH-Quad's quadratic attention is as costly as Transformer++'s there. The paper's ~2x is at 8K (judged at full; the PyTorch H100 anchor in lib/papers/flash/anchor.ts does not show it either).", hypothesis: true },
+      quick: {
+        verdict: 'inconclusive',
+        reason:
+          "At quick's longest context (2048) FLASH-Quad's quadratic attention costs about what Transformer++'s materialised attention does on wasm, so the per-round ratio sits near 1.0 and its interval straddles the tolerance: 1.15 [0.955, 1.33] over the 15 timed rounds of seeds 1-3 (per seed 1.32, 1.16, 0.96) in our quick run on a busy shared machine, and 1.10 and 0.995 in two earlier idle runs that timed the models one after another. The idle verdict of the interleaved rounds is not measured yet. The paper's ~2x is at 8K (judged at full; the PyTorch H100 anchor in lib/papers/flash/anchor.ts measures 0.53x there).",
+        hypothesis: true,
+      },
     },
   },
   {
@@ -261,9 +266,6 @@ export const claims: Claim<FlashResult>[] = [
     metric: (r) => asMetric(speedupAtLongest(r, SPEEDUP_TOLERANCE)),
     timing: { reps: (r) => repsOf(speedupAtLongest(r, SPEEDUP_TOLERANCE)) },
     expect: { atLeast: SPEEDUP_TOLERANCE },
-    expected: {
-      quick: { verdict: 'not-reproduced', reason: 'measured 1.15x on the idle 2-core CI machine (2026-11-23): at context 512 (two chunks of 256) FLASH\'s step costs about what Transformer++\'s does on wasm, so its lead in loss per step buys little wall time; the paper\'s 1.2x is its own lower end, at 512 on TPU. A timing ratio: it moves with machine load (a loaded run bounded it at 2.1x).', hypothesis: true },
-    },
     toleranceWhy: "The lower end of the paper's Wiki-40B range, which it reports at its shortest context (512); our longest training contexts are 2048 (quick) and 8192 (full), where the paper's speed-up is larger.",
     profiles: ['quick', 'full'],
   },
