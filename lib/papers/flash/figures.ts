@@ -12,8 +12,8 @@ import type { FlashResult } from './experiment';
 import { pooled, speedupsAt } from './tables';
 
 const ORDER = MODEL_IDS.map((id) => MODEL_LABEL[id]);
-const OURS = 'FLASH over Transformer++ (ours; band: 95% interval over timed rounds)';
-const PAPER = 'paper, Wiki-40B (the two values read: 512 and 8K)';
+const OURS = 'ours (band: 95% interval over rounds)';
+const PAPER = 'paper, Wiki-40B (2 values read)';
 
 export function figures(results: SeedResult<FlashResult>[], config: FlashConfig): FigureDef[] {
   if (results.length === 0) return [];
