@@ -137,7 +137,7 @@ export const claims: Claim<CalmResult>[] = [
       quick: {
         verdict: 'not-reproduced',
         reason:
-          "Measured at quick: in seed 3 no softmax threshold was certified at δ = 0.1 (the decoder is the full model), an outcome that decides the claim; in seeds 1-2 the calibrated decoder used 7.6 of 8 layers (layer speed-up 1.05, far below 1.5 even if exit tests were free), and with one exit test costing about a quarter of a layer the wall-clock speed-up over their 10 timed rounds measured 0.91 [0.76, 1.05] in our quick run (on a busy shared machine). The oracle would allow a layer speed-up of 5.4 at consistency 0.9: the loss is in the confidence measure, as for calm-third-of-layers.",
+          "Measured at quick: in seed 3 no softmax threshold was certified at δ = 0.1 (the decoder is the full model), an outcome that decides the claim; in seeds 1-2 the calibrated decoder used 7.6 of 8 layers (layer speed-up 1.05, far below 1.5 even if exit tests were free), and with one exit test costing a quarter to a half of a layer the wall-clock speed-up over their 10 timed rounds measured 0.91 [0.76, 1.05] and 0.80 [0.63, 0.97] in two quick runs (on a busy shared machine). The oracle would allow a layer speed-up of 5.4 at consistency 0.9: the loss is in the confidence measure, as for calm-third-of-layers.",
         evidence: EVIDENCE,
       },
     },
@@ -161,7 +161,7 @@ export const claims: Claim<CalmResult>[] = [
       quick: {
         verdict: 'not-reproduced',
         reason:
-          "Measured at quick: the calibrated decoder with the fewest layers at δ ≤ 0.2 (the exit classifier at δ = 0.2 in seeds 1-2, softmax at δ = 0.2 in seed 3) used 7.5 of 8 layers: a layer speed-up of 1.07, which keeps the wall-clock speed-up far below 2 even if exit tests were free; with one exit test costing about a third of a layer, the per-round wall-clock speed-up measured 0.86 [0.74, 0.98] over 15 rounds in our quick run (on a busy shared machine, where the verdict is inconclusive). Same cause as calm-third-of-layers: the oracle would allow 5.4x in layers at consistency 0.9.",
+          "Measured at quick: the calibrated decoder with the fewest layers at δ ≤ 0.2 (the exit classifier at δ = 0.2 in seeds 1-2, softmax at δ = 0.2 in seed 3) used 7.5 of 8 layers: a layer speed-up of 1.07, which keeps the wall-clock speed-up far below 2 even if exit tests were free; with one exit test costing a third to a half of a layer, the per-round wall-clock speed-up over 15 rounds measured 0.86 [0.74, 0.98] and 0.84 [0.70, 0.98] in two quick runs (on a busy shared machine, where the verdict is inconclusive). Same cause as calm-third-of-layers: the oracle would allow 5.4x in layers at consistency 0.9.",
         evidence: EVIDENCE,
       },
     },

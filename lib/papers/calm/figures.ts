@@ -166,7 +166,7 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
   const qualitySpec = lineChart({
     title: 'The model per layer (validation text, teacher-forced)',
     rows: quality,
-    x: { field: 'layer', title: 'layer' },
+    x: { field: 'layer', title: 'layer', ticks: Array.from({ length: depth }, (_, i) => i + 1) },
     y: { field: 'value', title: 'share of bytes', zero: true },
     color: { field: 'what', order: ['next-byte accuracy', 'agrees with the last layer', 'oracle: decided by this layer or earlier'] },
     detail: 'seed',
