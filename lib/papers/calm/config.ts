@@ -14,7 +14,8 @@
  *
  * Cost, wasm backend on the 2-core CI machine (idle; measured Nov 2026):
  * - smoke: 4 layers x width 32, 30 steps, 16 prompts — a few seconds;
- * - quick: 8 layers x width 48, 300 steps, 120 prompts — about 2.5 minutes (1 seed);
+ * - quick: 8 layers x width 48, 300 steps, 120 prompts, 5 timed rounds of 3 prompts — about
+ *   2.5 minutes a seed, 3 seeds;
  * - full:  8 layers x width 128, 2000 steps, 400 prompts, 3 seeds — sized for one H100 on
  *   webgpu (about 2 min a seed there; not run on CPU).
  *
@@ -64,7 +65,9 @@ export interface CalmConfig {
   /** δ at which "preserved quality" claims are read. */
   referenceDelta: number;
   // --- timing ---
-  /** Test prompts decoded one at a time, timed, per (measure, δ) and for the full model. */
+  /** Timed rounds (>= 5): each one ctx.exclusive section in which every timed decoder decodes the round's prompts. */
+  timingRounds: number;
+  /** Test prompts per round, decoded one at a time (batch 1) by the full model and each timed decoder; fresh prompts every round. */
   timingPrompts: number;
   /** Rows per batched decoding call during calibration (memory bound). */
   decodeChunk: number;
@@ -95,6 +98,7 @@ const base: CalmConfig = {
   consistency: 'token-agreement',
   resplits: 100,
   referenceDelta: 0.1,
+  timingRounds: 5,
   timingPrompts: 3,
   decodeChunk: 600,
 };
@@ -118,6 +122,7 @@ export const PROFILES: Record<ProfileName, CalmConfig> = {
     gridLevels: [0.99, 0.9, 0.7, 0.5],
     deltas: [0.1, 0.5],
     resplits: 10,
+    timingRounds: 5,
     timingPrompts: 1,
   },
   quick: { ...base },
@@ -136,6 +141,7 @@ export const PROFILES: Record<ProfileName, CalmConfig> = {
     calPrompts: 200,
     testPrompts: 200,
     gridLevels: [0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5],
+    timingRounds: 10,
     timingPrompts: 8,
     decodeChunk: 1200,
   },
@@ -143,6 +149,6 @@ export const PROFILES: Record<ProfileName, CalmConfig> = {
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
-  quick: [1],
+  quick: [1, 2, 3],
   full: [1, 2, 3],
 };

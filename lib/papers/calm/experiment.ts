@@ -11,9 +11,17 @@
  *    the early-exit continuation gives a risk 1 - consistency and a mean exit layer
  *    (batched masked simulation: same decisions as the real decoder).
  * 4. Learn-then-Test per (measure, δ) on the calibration prompts; risk and layers on the
- *    test prompts; the guarantee re-checked over random re-splits of all prompts.
- * 5. Real early-exit decoding at each calibrated λ vs the full model (K/V cache, batch 1,
- *    same process, interleaved), timed.
+ *    test prompts; the guarantee re-checked over random re-splits of all prompts (counting
+ *    only the re-splits that certified a threshold).
+ * 5. Model quality and the oracle: every layer's validation loss, next-byte accuracy and
+ *    agreement with the last layer, and for each byte the shallowest layer whose prediction
+ *    already equals the full model's (on validation text and on the full model's own
+ *    continuations of the test prompts): the best any confidence measure could do.
+ * 6. Real early-exit decoding vs the full model (K/V cache, batch 1, same process), timed
+ *    in rounds: each round one ctx.exclusive section in which the full model and each timed
+ *    early-exit decoder decode the same fresh test prompts, interleaved; per-round paired
+ *    speed-ups. Timed decoders: softmax response at the reference δ, and the calibrated
+ *    decoder with the fewest layers on the calibration prompts among all measures at δ ≤ 0.2.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../../core/errors';
@@ -45,20 +53,18 @@ export interface CalibrationPoint {
   lambdaIndex: number;
   /** Mean risk on the calibration prompts at λ̂ (0 for the full model). */
   calRisk: number;
+  /** Mean exit layer over calibration tokens at λ̂ (depth for the full model): how the timed 'best' decoder is chosen. */
+  calLayers: number;
   /** Mean risk on the test prompts at λ̂. */
   testRisk: number;
   /** Mean exit layer over test tokens at λ̂ (depth for the full model). */
   testLayers: number;
   testTokenAgreement: number;
   testRougeL: number;
-  /** Fraction of random calibration/test re-splits whose test risk at their own λ̂ is <= δ. */
-  guaranteeRate: number;
-  /** Real decoding of the timing prompts at λ̂: wall ms, mean layers, speed-up vs the full model. */
-  wallMs: number;
-  realLayers: number;
-  speedup: number;
-  /** Fraction of tokens the real decoder shares with the batched simulation (1 = same decisions). */
-  realMatchesSimulation: number;
+  /** Random calibration/test re-splits of all prompts: how many certified a threshold, and of those how many kept test risk <= δ. */
+  resplits: number;
+  certified: number;
+  held: number;
 }
 
 export interface MeasureResult {
@@ -85,22 +91,66 @@ export interface CalmSample {
   fullText: string;
 }
 
+/** A timed early-exit decoder: per-round wall ms on the round's prompts (paired with the full model's). */
+export interface TimedDecoder {
+  measure: ConfidenceMeasure;
+  delta: number;
+  lambda: number;
+  /** 'reference': softmax at the reference δ; 'best': fewest calibration layers among all measures at δ <= 0.2. */
+  roles: ('reference' | 'best')[];
+  ms: number[];
+  /** Mean layers per generated token in the real decoder, and mean exit tests per token (layers 1..depth-1 evaluated). */
+  realLayers: number;
+  exitTests: number;
+  /** Fraction of tokens the real decoder shares with the batched simulation (1 = same decisions). */
+  realMatchesSimulation: number;
+}
+
+export interface CalmTiming {
+  rounds: number;
+  promptsPerRound: number;
+  tokensPerRound: number;
+  /** Full model: wall ms per round. */
+  fullMs: number[];
+  decoders: TimedDecoder[];
+}
+
+/** Per layer, teacher-forced on validation text. */
+export interface LayerQuality {
+  /** Cross-entropy of the layer's prediction through the shared head (nats/byte). */
+  valLoss: number[];
+  /** Next-byte accuracy of the layer's argmax. */
+  accuracy: number[];
+  /** Share of positions where the layer's argmax equals the last layer's. */
+  agreeWithLast: number[];
+}
+
+/**
+ * The oracle: for each byte, the shallowest layer whose argmax already equals the last
+ * layer's (teacher-forced, every layer computed). counts[l - 1] = bytes with oracle depth l.
+ */
+export interface OracleHistogram {
+  counts: number[];
+  /** Positions where the teacher-forced last layer disagrees with the byte the full decoder generated (float noise; ~0). */
+  lastLayerMismatch: number;
+}
+
 export interface CalmResult {
   depth: number;
   paramCount: number;
   trainLoss: { step: number; loss: number }[];
-  /** Validation cross-entropy (nats/byte) of every layer's prediction through the shared head. */
-  layerValLoss: number[];
+  /** Validation loss, next-byte accuracy and agreement with the last layer, per layer. */
+  layerQuality: LayerQuality;
   /** Exit classifier: balanced accuracy at 0.5 on validation text, layers 1..L-1 pooled. */
   classifierBalancedAccuracy: number;
+  /** The oracle on validation text and on the full model's greedy continuations of the test prompts (the decoding setting). */
+  oracle: { validation: OracleHistogram; decoding: OracleHistogram };
   calPrompts: number;
   testPrompts: number;
   genLen: number;
   referenceDelta: number;
   epsilon: number;
-  /** Full model on the timing prompts: wall ms (mean of the runs before and after the early-exit runs). */
-  fullWallMs: number;
-  timingTokens: number;
+  timing: CalmTiming;
   measures: MeasureResult[];
   sample: CalmSample;
 }
@@ -109,8 +159,9 @@ export function validateConfig(c: CalmConfig): void {
   configCheck('calm', c)
     .integers(['depth', 'width', 'heads', 'ffnHidden', 'trainSteps', 'batchSize', 'seqLen', 'classifierSteps', 'evalBatches', 'promptLen', 'genLen', 'calPrompts', 'testPrompts', 'resplits', 'timingPrompts', 'decodeChunk'])
     .integers(['depth'], { min: 2 })
+    .integers(['timingRounds'], { min: 5 })
     .evenHeads('width', 'heads')
-    .require(c.timingPrompts <= c.testPrompts, 'timingPrompts', `at most testPrompts=${c.testPrompts}`)
+    .require(c.timingPrompts * c.timingRounds <= c.testPrompts, 'timingPrompts', `at most testPrompts / timingRounds = ${c.testPrompts} / ${c.timingRounds} (every round decodes fresh test prompts)`)
     .list('deltas', { above: 0, below: 1 })
     .require(c.deltas.includes(c.referenceDelta), 'referenceDelta', `one of deltas (${c.deltas.join(', ')})`)
     .numbers(['epsilon'], { above: 0, below: 1 })
@@ -175,10 +226,36 @@ async function trainClassifier(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfi
   opt.dispose();
 }
 
-/** Per-layer validation losses and the classifier's balanced accuracy (teacher-forced). */
-async function evaluate(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx: RunContext): Promise<{ layerValLoss: number[]; balancedAccuracy: number }> {
+/**
+ * Teacher-forced per-layer argmax [depth, B, T] of `tokens` [B, T] (int32, on the host):
+ * what every layer would emit through the shared head.
+ */
+async function layerArgmax(lm: EarlyExitLM, tokens: tf.Tensor2D): Promise<Int32Array> {
+  const am = tf.tidy(() => tf.stack(lm.hiddenStates(tokens).map((h) => lm.logits(h).argMax(-1))));
+  const v = (await am.data()) as Int32Array;
+  am.dispose();
+  return v;
+}
+
+/** Adds the oracle depth of each position (the shallowest layer whose argmax equals the last layer's) to `counts`. */
+function addOracle(counts: number[], argmax: Int32Array, depth: number, positions: number[]): void {
+  const n = argmax.length / depth;
+  for (const i of positions) {
+    const last = argmax[(depth - 1) * n + i];
+    let l = 0;
+    while (argmax[l * n + i] !== last) l++;
+    counts[l]++;
+  }
+}
+
+/** Per-layer validation loss, accuracy and agreement with the last layer; the validation oracle; the classifier's balanced accuracy. */
+async function evaluate(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx: RunContext): Promise<{ quality: LayerQuality; oracle: OracleHistogram; balancedAccuracy: number }> {
   const stream = ctx.rng.stream('calm-eval-batches');
   const sums = new Array(c.depth).fill(0);
+  const correct = new Array(c.depth).fill(0);
+  const agree = new Array(c.depth).fill(0);
+  const counts = new Array(c.depth).fill(0);
+  const n = c.batchSize * c.seqLen;
   let tp = 0;
   let pos = 0;
   let tn = 0;
@@ -188,7 +265,15 @@ async function evaluate(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx:
     const x = tf.tensor2d(inputs, [c.batchSize, c.seqLen], 'int32');
     const y = tf.tensor2d(targets, [c.batchSize, c.seqLen], 'int32');
     (await lm.layerLosses(x, y)).forEach((l, j) => (sums[j] += l / c.evalBatches));
-    const counts = tf.tidy(() => {
+    const am = await layerArgmax(lm, x);
+    for (let l = 0; l < c.depth; l++) {
+      for (let k = 0; k < n; k++) {
+        if (am[l * n + k] === targets[k]) correct[l]++;
+        if (am[l * n + k] === am[(c.depth - 1) * n + k]) agree[l]++;
+      }
+    }
+    addOracle(counts, am, c.depth, Array.from({ length: n }, (_, k) => k));
+    const cls = tf.tidy(() => {
       const hs = lm.hiddenStates(x);
       const top = lm.logits(hs[c.depth - 1]).argMax(-1);
       const rows: tf.Tensor[] = [];
@@ -199,15 +284,47 @@ async function evaluate(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx:
       }
       return tf.stack(rows).sum(0);
     });
-    const [a, b, d, e] = Array.from(await counts.data());
+    const [a, b, d, e] = Array.from(await cls.data());
     tp += a;
     pos += b;
     tn += d;
     neg += e;
-    tf.dispose([x, y, counts]);
+    tf.dispose([x, y, cls]);
   }
+  const total = n * c.evalBatches;
   const bal = 0.5 * (pos > 0 ? tp / pos : 1) + 0.5 * (neg > 0 ? tn / neg : 1);
-  return { layerValLoss: sums.map((s) => round(s)), balancedAccuracy: round(bal) };
+  return {
+    quality: { valLoss: sums.map((s) => round(s)), accuracy: correct.map((k) => round(k / total)), agreeWithLast: agree.map((k) => round(k / total)) },
+    oracle: { counts, lastLayerMismatch: 0 },
+    balancedAccuracy: round(bal),
+  };
+}
+
+/**
+ * The oracle in the decoding setting: the prompts followed by the full model's greedy
+ * continuation, teacher-forced; counted at the positions that predict generated bytes.
+ */
+async function decodingOracle(lm: EarlyExitLM, prompts: number[][], full: EarlyExitTrace[], c: CalmConfig): Promise<OracleHistogram> {
+  const counts = new Array(c.depth).fill(0);
+  let mismatch = 0;
+  const len = c.promptLen + c.genLen - 1;
+  for (let i = 0; i < prompts.length; i += c.decodeChunk) {
+    const rows = prompts.slice(i, i + c.decodeChunk).map((p, r) => [...p, ...full[i + r].tokens.slice(0, -1)]);
+    const x = tf.tensor2d(rows, [rows.length, len], 'int32');
+    const am = await layerArgmax(lm, x);
+    x.dispose();
+    const positions: number[] = [];
+    const n = rows.length * len;
+    rows.forEach((_, r) => {
+      for (let t = 0; t < c.genLen; t++) {
+        const k = r * len + c.promptLen - 1 + t;
+        positions.push(k);
+        if (am[(c.depth - 1) * n + k] !== full[i + r].tokens[t]) mismatch++;
+      }
+    });
+    addOracle(counts, am, c.depth, positions);
+  }
+  return { counts, lastLayerMismatch: mismatch };
 }
 
 /** Candidate thresholds: quantiles (at `levels`) of the measure's layer 1..L-1 confidences on training text, descending, unique. */
@@ -243,7 +360,7 @@ async function decodeChunked(lm: EarlyExitLM, prompts: number[][], thresholds: n
   return out;
 }
 
-/** LTT on the prompts `cal`, evaluated on `test`; risk[λ][prompt]. Returns λ index (-1 = full model) and test risk. */
+/** LTT on the prompts `cal`, evaluated on `test`; risk[λ][prompt]. Returns λ index (-1 = nothing certified: the full model) and test risk. */
 function calibrate(risk: number[][], cal: number[], test: number[], delta: number, eps: number): { index: number; calRisk: number; testRisk: number } {
   const res = learnThenTest(
     risk.map((_, i) => i),
@@ -255,6 +372,27 @@ function calibrate(risk: number[][], cal: number[], test: number[], delta: numbe
   return { index: res.index, calRisk: res.risks[res.index], testRisk: mean(test.map((j) => risk[res.index][j])) };
 }
 
+/** The decoders to time: softmax at the reference δ, and the fewest calibration layers among all measures at δ <= 0.2 (both only when certified). */
+function timedConfigs(measures: MeasureResult[], referenceDelta: number): { measure: ConfidenceMeasure; point: CalibrationPoint; roles: ('reference' | 'best')[] }[] {
+  const out: { measure: ConfidenceMeasure; point: CalibrationPoint; roles: ('reference' | 'best')[] }[] = [];
+  const ref = measures.find((m) => m.measure === 'softmax')?.calibration.find((p) => p.delta === referenceDelta);
+  if (ref && ref.lambda !== null) out.push({ measure: 'softmax', point: ref, roles: ['reference'] });
+  let best: { measure: ConfidenceMeasure; point: CalibrationPoint } | undefined;
+  for (const m of measures) for (const p of m.calibration) {
+    if (p.delta > BEST_MAX_DELTA || p.lambda === null) continue;
+    if (!best || p.calLayers < best.point.calLayers) best = { measure: m.measure, point: p };
+  }
+  if (best) {
+    const same = out.find((o) => o.measure === best!.measure && o.point.lambdaIndex === best!.point.lambdaIndex);
+    if (same) same.roles.push('best');
+    else out.push({ ...best, roles: ['best'] });
+  }
+  return out;
+}
+
+/** Largest δ at which the 'up to 3x' claim reads the best decoder. */
+export const BEST_MAX_DELTA = 0.2;
+
 export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
   const metric = checkConsistencyMetric(c.consistency);
   const corpus = loadSotu();
@@ -263,7 +401,7 @@ export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
     const trainLoss = await train(lm, corpus, c, ctx);
     await trainClassifier(lm, corpus, c, ctx);
     const ev = await evaluate(lm, corpus, c, ctx);
-    ctx.log(`per-layer validation loss (nats/byte): ${ev.layerValLoss.map((v) => v.toFixed(3)).join(' ')}; exit classifier balanced accuracy ${ev.balancedAccuracy.toFixed(3)}`);
+    ctx.log(`per-layer validation loss (nats/byte): ${ev.quality.valLoss.map((v) => v.toFixed(3)).join(' ')}; next-byte accuracy ${ev.quality.accuracy.map((v) => v.toFixed(3)).join(' ')}; exit classifier balanced accuracy ${ev.balancedAccuracy.toFixed(3)}`);
 
     const promptStream = ctx.rng.stream('calm-prompts');
     const prompts = [...samplePrompts(corpus, 'validation', c.calPrompts, c.promptLen, promptStream), ...samplePrompts(corpus, 'test', c.testPrompts, c.promptLen, promptStream)];
@@ -271,6 +409,12 @@ export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
     const testIdx = Array.from({ length: c.testPrompts }, (_, i) => c.calPrompts + i);
     const full = await decodeChunked(lm, prompts, undefined, 'none', c);
     const fullTexts = full.map((f) => decodeBytes(Uint8Array.from(f.tokens)));
+    const decodingOracleHist = await decodingOracle(
+      lm,
+      testIdx.map((j) => prompts[j]),
+      testIdx.map((j) => full[j]),
+      c,
+    );
 
     const splitStream = ctx.rng.stream('calm-resplits');
     const resplits = Array.from({ length: c.resplits }, () => {
@@ -281,6 +425,7 @@ export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
 
     const measures: MeasureResult[] = [];
     const sims: Record<string, EarlyExitTrace[][]> = {};
+    const progress = ctx.progress('calibration (batched early-exit decoding per measure)', CONFIDENCE_MEASURES.length);
     for (const measure of CONFIDENCE_MEASURES) {
       const grid = await thresholdGrid(lm, corpus, c, measure, ctx);
       const rows: number[][] = [];
@@ -296,22 +441,23 @@ export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
       const layers = byLambda.map((tr) => tr.map((t) => mean(t.exitLayers)));
       const calibration: CalibrationPoint[] = c.deltas.map((delta) => {
         const cal = calibrate(risk, calIdx, testIdx, delta, c.epsilon);
-        const held = resplits.map((s) => calibrate(risk, s.cal, s.test, delta, c.epsilon).testRisk <= delta);
+        // A re-split counts for the guarantee only when it certified a threshold (the full model's risk 0 would hold trivially).
+        const splits = resplits.map((s) => calibrate(risk, s.cal, s.test, delta, c.epsilon));
+        const certified = splits.filter((x) => x.index >= 0);
         const tr = cal.index >= 0 ? byLambda[cal.index] : undefined;
         return {
           delta,
           lambda: cal.index >= 0 ? grid[cal.index] : null,
           lambdaIndex: cal.index,
           calRisk: round(cal.calRisk),
+          calLayers: round(tr ? mean(calIdx.map((j) => layers[cal.index][j])) : c.depth),
           testRisk: round(cal.testRisk),
           testLayers: round(tr ? mean(testIdx.map((j) => layers[cal.index][j])) : c.depth),
           testTokenAgreement: round(tr ? mean(testIdx.map((j) => tokenAgreement(tr[j].tokens, full[j].tokens))) : 1),
           testRougeL: round(tr ? mean(testIdx.map((j) => rougeL(decodeBytes(Uint8Array.from(tr[j].tokens)), fullTexts[j]))) : 1),
-          guaranteeRate: round(held.filter(Boolean).length / held.length),
-          wallMs: 0,
-          realLayers: c.depth,
-          speedup: 1,
-          realMatchesSimulation: 1,
+          resplits: splits.length,
+          certified: certified.length,
+          held: certified.filter((x) => x.testRisk <= delta).length,
         };
       });
       const ref = calibration.find((p) => p.delta === c.referenceDelta) as CalibrationPoint;
@@ -327,41 +473,47 @@ export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
         calibration,
         exitHistogram: hist,
       });
-      ctx.log(`${measure}: ` + calibration.map((p) => `δ=${p.delta} λ=${p.lambda === null ? 'full' : p.lambda.toPrecision(4)} layers ${p.testLayers.toFixed(2)} test risk ${p.testRisk.toFixed(3)}`).join('; '));
+      progress.tick(1, `${measure}: ` + calibration.map((p) => `δ=${p.delta} λ=${p.lambda === null ? 'full' : p.lambda.toPrecision(4)} layers ${p.testLayers.toFixed(2)} test risk ${p.testRisk.toFixed(3)}`).join('; '));
     }
 
-    // --- timing: real decoding, batch 1, on the first timing prompts of the test split ---
-    const timing = testIdx.slice(0, c.timingPrompts).map((j) => prompts[j]);
-    const timingTokens = timing.length * c.genLen;
+    // --- timing: real decoding, batch 1, in rounds of fresh test prompts, every decoder on the same prompts ---
+    const configs = timedConfigs(measures, c.referenceDelta);
     const opts = (measure: ConfidenceMeasure, threshold: number) => ({ measure, threshold, maxNewTokens: c.genLen, decay: c.decayThreshold, positionTemp: c.positionTemp });
-    await decodeFull(lm, timing[0], Math.min(4, c.genLen)); // warm-up (kernel setup)
-    await decodeEarlyExit(lm, timing[0], opts('softmax', 0.5));
-    const timeFull = async () => {
-      const t0 = performance.now();
-      for (const p of timing) await decodeFull(lm, p, c.genLen);
-      return performance.now() - t0;
-    };
-    const fullBefore = await timeFull();
-    for (const m of measures) {
-      for (const point of m.calibration) {
-        if (point.lambda === null) continue;
-        const li = point.lambdaIndex;
+    // Warm-up (kernel setup) outside the timed rounds, on the first test prompt.
+    await decodeFull(lm, prompts[testIdx[0]], c.genLen);
+    for (const cf of configs) await decodeEarlyExit(lm, prompts[testIdx[0]], opts(cf.measure, cf.point.lambda as number));
+    const fullMs: number[] = [];
+    const decoders: TimedDecoder[] = configs.map((cf) => ({ measure: cf.measure, delta: cf.point.delta, lambda: cf.point.lambda as number, roles: cf.roles, ms: [], realLayers: 0, exitTests: 0, realMatchesSimulation: 0 }));
+    const real: { layers: number[]; tests: number[]; match: number[] }[] = configs.map(() => ({ layers: [], tests: [], match: [] }));
+    const timingProgress = ctx.progress(`timed decoding (${configs.length} early-exit decoder(s) and the full model, ${c.timingPrompts} prompt(s) per round)`, c.timingRounds);
+    for (let r = 0; r < c.timingRounds; r++) {
+      const idx = testIdx.slice(r * c.timingPrompts, (r + 1) * c.timingPrompts);
+      await ctx.exclusive(`calm timed round ${r + 1}/${c.timingRounds}`, async () => {
         const t0 = performance.now();
-        const traces: EarlyExitTrace[] = [];
-        for (const p of timing) traces.push(await decodeEarlyExit(lm, p, opts(m.measure, point.lambda)));
-        point.wallMs = round(performance.now() - t0, 3);
-        point.realLayers = round(mean(traces.flatMap((t) => t.exitLayers)));
-        const sim = sims[m.measure][li];
-        point.realMatchesSimulation = round(mean(traces.map((t, k) => tokenAgreement(t.tokens, sim[testIdx[k]].tokens))));
-      }
+        for (const j of idx) await decodeFull(lm, prompts[j], c.genLen);
+        fullMs.push(round(performance.now() - t0, 3));
+        for (const [k, cf] of configs.entries()) {
+          const t1 = performance.now();
+          const traces: EarlyExitTrace[] = [];
+          for (const j of idx) traces.push(await decodeEarlyExit(lm, prompts[j], opts(cf.measure, cf.point.lambda as number)));
+          decoders[k].ms.push(round(performance.now() - t1, 3));
+          const sim = sims[cf.measure][cf.point.lambdaIndex];
+          traces.forEach((t, q) => {
+            real[k].layers.push(...t.exitLayers);
+            real[k].tests.push(...t.exitLayers.map((e) => Math.min(e, c.depth - 1)));
+            real[k].match.push(tokenAgreement(t.tokens, sim[idx[q]].tokens));
+          });
+        }
+      });
+      timingProgress.tick(1, `round ${r + 1}: speed-up ${decoders.map((d) => (fullMs[r] / d.ms[r]).toFixed(2)).join(' / ') || '(nothing certified)'}`);
     }
-    const fullAfter = await timeFull();
-    const fullWallMs = (fullBefore + fullAfter) / 2;
-    for (const m of measures) for (const point of m.calibration) {
-      if (point.lambda === null) point.wallMs = round(fullWallMs, 3);
-      point.speedup = round(fullWallMs / point.wallMs, 4);
-    }
-    ctx.log(`full model: ${(fullWallMs / timingTokens).toFixed(2)} ms/token; speed-ups: ` + measures.map((m) => `${m.measure} ${m.calibration.map((p) => p.speedup.toFixed(2)).join('/')}`).join(', '));
+    decoders.forEach((d, k) => {
+      d.realLayers = round(mean(real[k].layers));
+      d.exitTests = round(mean(real[k].tests));
+      d.realMatchesSimulation = round(mean(real[k].match));
+    });
+    const timing: CalmTiming = { rounds: c.timingRounds, promptsPerRound: c.timingPrompts, tokensPerRound: c.timingPrompts * c.genLen, fullMs, decoders };
+    for (const d of decoders) ctx.metric({ phase: 'timing', measure: d.measure, delta: d.delta, roles: d.roles, fullMs, ms: d.ms });
 
     // --- one coloured sample: softmax measure at the reference δ ---
     const soft = measures[0];
@@ -383,15 +535,15 @@ export async function run(c: CalmConfig, ctx: RunContext): Promise<CalmResult> {
       depth: c.depth,
       paramCount: lm.store.paramCount(),
       trainLoss,
-      layerValLoss: ev.layerValLoss,
+      layerQuality: ev.quality,
       classifierBalancedAccuracy: ev.balancedAccuracy,
+      oracle: { validation: ev.oracle, decoding: decodingOracleHist },
       calPrompts: c.calPrompts,
       testPrompts: c.testPrompts,
       genLen: c.genLen,
       referenceDelta: c.referenceDelta,
       epsilon: c.epsilon,
-      fullWallMs: round(fullWallMs, 3),
-      timingTokens,
+      timing,
       measures,
       sample,
     };

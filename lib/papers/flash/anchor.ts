@@ -7,6 +7,9 @@
  * Shown beside our tfjs numbers as shape ratios (absolute times are not comparable:
  * other hardware, model size and tokens per batch).
  */
+import { mean } from '../../core/stats';
+import { perRoundRatio, timedMs } from './claims';
+import type { ModelId } from './config';
 import type { FlashResult } from './experiment';
 
 export const PYTORCH_H100_ANCHOR = {
@@ -27,22 +30,25 @@ export interface ShapeRow {
   ours: string;
 }
 
-/** Longest / shortest-context ratios and cross-model ratios at the longest context, ours beside the anchor's. */
+/** Longest / shortest-context ratios and cross-model ratios at the longest context, ours (mean of the per-round ratios) beside the anchor's. */
 export function anchorComparison(r: FlashResult): ShapeRow[] {
   const a = PYTORCH_H100_ANCHOR.ms;
   const last = PYTORCH_H100_ANCHOR.contexts.length - 1;
   const cs = r.latency.contexts;
-  const lo = Math.max(0, cs.findIndex((t) => t >= r.latency.chunkSize));
-  const hi = cs.length - 1;
-  const ms = r.latency.stepMs;
+  const lo = cs.find((t) => t >= r.latency.chunkSize) ?? cs[0];
+  const hi = cs[cs.length - 1];
   const f = (x: number) => `${x.toFixed(2)}x`;
-  const span = `${cs[lo]} -> ${cs[hi]}`;
+  const ours = (num: ModelId, tn: number, den: ModelId, td: number) => {
+    const v = perRoundRatio(timedMs(r, num, tn), timedMs(r, den, td));
+    return Array.isArray(v) ? f(mean(v)) : 'not timed';
+  };
+  const span = `${lo} -> ${hi}`;
   return [
-    { what: 'FLASH: longest / shortest context', anchor: `${f(a['FLASH fp32'][last] / a['FLASH fp32'][0])} (512 -> 8192)`, ours: `${f(ms.flash[hi] / ms.flash[lo])} (${span})` },
-    { what: 'Transformer++ (materialised attention): longest / shortest', anchor: `${f(a['T++ naive fp32'][last] / a['T++ naive fp32'][0])}`, ours: f(ms.transformer[hi] / ms.transformer[lo]) },
-    { what: 'FLASH-Quad: longest / shortest', anchor: f(a['FLASH-Quad fp32'][last] / a['FLASH-Quad fp32'][0]), ours: f(ms['flash-quad'][hi] / ms['flash-quad'][lo]) },
-    { what: 'Transformer++ / FLASH at the longest context', anchor: f(a['T++ naive fp32'][last] / a['FLASH fp32'][last]), ours: f(ms.transformer[hi] / ms.flash[hi]) },
-    { what: 'Transformer++ / FLASH-Quad at the longest context', anchor: f(a['T++ naive fp32'][last] / a['FLASH-Quad fp32'][last]), ours: f(ms.transformer[hi] / ms['flash-quad'][hi]) },
+    { what: 'FLASH: longest / shortest context', anchor: `${f(a['FLASH fp32'][last] / a['FLASH fp32'][0])} (512 -> 8192)`, ours: `${ours('flash', hi, 'flash', lo)} (${span})` },
+    { what: 'Transformer++ (materialised attention): longest / shortest', anchor: `${f(a['T++ naive fp32'][last] / a['T++ naive fp32'][0])}`, ours: ours('transformer', hi, 'transformer', lo) },
+    { what: 'Transformer++ / FLASH at the longest context', anchor: f(a['T++ naive fp32'][last] / a['FLASH fp32'][last]), ours: ours('transformer', hi, 'flash', hi) },
+    { what: 'Transformer++ / FLASH-Quad at the longest context', anchor: f(a['T++ naive fp32'][last] / a['FLASH-Quad fp32'][last]), ours: ours('transformer', hi, 'flash-quad', hi) },
     { what: 'fused-attention Transformer++ (SDPA fp32) / FLASH at the longest context', anchor: f(a['T++ SDPA fp32'][last] / a['FLASH fp32'][last]), ours: 'not measured (tfjs has no fused attention)' },
+    { what: 'fused-attention Transformer++ (SDPA bf16) / FLASH (bf16) at the longest context', anchor: f(a['T++ SDPA bf16'][last] / a['FLASH bf16'][last]), ours: 'not measured (tfjs has no fused attention)' },
   ];
 }

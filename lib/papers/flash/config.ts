@@ -7,26 +7,36 @@
  *   attention with the [T, T] matrix materialised, GELU-GLU feed-forward);
  * - FLASH-Quad: 2x as many GAU layers, quadratic relu² attention over the whole context;
  * - FLASH: the same GAU layers with mixed chunk attention (chunk `chunkSize`).
- * Part 1 times one training step (forward + backward + Adam update) at a fixed number of
- * tokens per batch for each context in `latency.contexts`. Part 2 trains the three
- * models at `train.context` for a FIXED number of steps each (chosen so their wall
- * times are about equal on the machine the profile targets; the clock never stops a
- * run), evaluates a fixed validation set every `evalEvery` steps and records the
- * measured training seconds at each evaluation.
+ *
+ * Every step has `latency.tokensPerBatch` tokens (batch = tokensPerBatch / context), so a
+ * training step and a timed step are the same computation. At every context of
+ * `latency.contexts` a Transformer++ and a FLASH run in lockstep on the same batches
+ * (FLASH-Quad too at the longest context); at the contexts of `train.contexts` they train
+ * for `train.steps` steps with a validation evaluation every `evalEvery` steps, elsewhere
+ * they only take the warm-up and timed steps. The last `latency.timedSteps` steps are timed
+ * in rounds, one ctx.exclusive section per round, the contenders interleaved (every
+ * context's Transformer++, FLASH and FLASH-Quad, then again): per-round paired step
+ * times. FLASH-Quad also trains `train.flashQuadSteps` steps at the first training
+ * context, in lockstep with Transformer++ there (quality at equal steps).
+ * The training speed-up at a context = Transformer++'s steps to its own final validation
+ * loss x its step time / (FLASH's steps to that loss x FLASH's step time), per timed round.
+ * Losses are a pure function of the seed; the clock never decides what runs.
  *
  * Our choices (the paper's defaults are only visible in third-party ports: group 256,
  * expansion 2, s = 128): expansion e = 2 x width, s = 128 (quick: 32), chunk 256 at
  * full (quick: 64), Adam at a constant learning rate, RMSNorm everywhere.
  *
- * Cost (2-core CPU, wasm, idle; full on one H100 through webgpu):
- * - smoke: tiny models, contexts 16/32, 6 steps each — a few seconds;
- * - quick: width 64, contexts 256..2048 at 2048 tokens per step, training at context 512
- *   (1024 tokens per step) — about 3 minutes, 1 seed;
- * - full:  width 256, contexts 512..8192 at 8192 tokens per step, training at context
- *   2048 — sized for ~8 minutes on one H100 (not run here), 1 seed.
+ * Cost (2-core CPU, wasm; full on one H100 through webgpu):
+ * - smoke: tiny models, contexts 16/32 — a few seconds;
+ * - quick: width 64, contexts 256..2048 at 2048 tokens per step; training at 512, 1024
+ *   and 2048 for 20 steps each (41K tokens per model and context) — sized to cost no more
+ *   per seed than the former single-context quick (~140 s a seed on the CI machine with two
+ *   jobs); 3 seeds;
+ * - full:  width 256, contexts 512..8192 at 8192 tokens per step, training at 512, 2048
+ *   and 8192 — sized for one H100 (not run here), 3 seeds.
  *
  * Run:  npm run reproduce -- --only flash --profile quick
- *       npm run reproduce -- --only flash --profile quick --set train.context=256 --set latency.contexts=256,1024
+ *       npm run reproduce -- --only flash --profile quick --set train.contexts=512,2048 --set train.steps=40
  */
 import type { ProfileName } from '../../harness/contract';
 
@@ -59,24 +69,27 @@ export interface FlashModelConfig {
 export interface FlashConfig {
   model: FlashModelConfig;
   latency: {
-    /** Context lengths; each must be a multiple of chunkSize or at most it. */
+    /** Context lengths, increasing; each must be a multiple of chunkSize or at most it. */
     contexts: number[];
-    /** Fixed tokens per batch: batch size = tokensPerBatch / context. */
+    /** Tokens per step, training and timing alike: batch size = tokensPerBatch / context. */
     tokensPerBatch: number;
+    /** Untimed steps before the timed ones of a model built only to be timed (trained models are warm already). */
     warmupSteps: number;
-    /** Timed steps per (model, context); the fastest is reported (robust on a shared machine). */
+    /** Timed rounds (>= 5): the last steps, each round one ctx.exclusive section with every contender interleaved. */
     timedSteps: number;
   };
   train: {
-    context: number;
-    batchSize: number;
+    /** Contexts (a subset of latency.contexts) at which Transformer++ and FLASH train; FLASH-Quad trains at the first. */
+    contexts: number[];
     learningRate: number;
-    /** Fixed training steps per model (about equal wall time on the target machine). */
-    steps: Record<'transformer' | 'flashQuad' | 'flash', number>;
-    /** Evaluate every this many steps (and at step 0 and the last step). */
+    /** Training steps of Transformer++ and FLASH at every training context (the last latency.timedSteps are timed). */
+    steps: number;
+    /** Training steps of FLASH-Quad at the first training context (quality at equal steps). */
+    flashQuadSteps: number;
+    /** Evaluate every this many steps (and at the last step). */
     evalEvery: number;
-    /** Fixed validation windows (sampled once per seed, shared by the three models). */
-    evalWindows: number;
+    /** Validation tokens per evaluation: fixed windows per context (evalTokens / context of them), shared by the models. */
+    evalTokens: number;
   };
 }
 
@@ -85,25 +98,24 @@ const quickModel: FlashModelConfig = { width: 64, transformerDepth: 2, heads: 4,
 export const PROFILES: Record<ProfileName, FlashConfig> = {
   smoke: {
     model: { width: 16, transformerDepth: 1, heads: 2, ffnHidden: 42, gauDepth: 2, expansion: 32, qkDim: 8, chunkSize: 8 },
-    latency: { contexts: [16, 32], tokensPerBatch: 64, warmupSteps: 1, timedSteps: 1 },
-    train: { context: 32, batchSize: 2, learningRate: 3e-3, steps: { transformer: 6, flashQuad: 6, flash: 6 }, evalEvery: 3, evalWindows: 2 },
+    latency: { contexts: [8, 16, 32], tokensPerBatch: 64, warmupSteps: 1, timedSteps: 5 },
+    train: { contexts: [16, 32], learningRate: 3e-3, steps: 8, flashQuadSteps: 8, evalEvery: 4, evalTokens: 64 },
   },
   quick: {
     model: quickModel,
-    latency: { contexts: [256, 512, 1024, 2048], tokensPerBatch: 2048, warmupSteps: 1, timedSteps: 2 },
-    // Step counts ~ inverse of the step times measured on the CI machine at context 512 (T++ 0.25 / FLASH-Quad 0.65 s);
-    // FLASH gets at least Transformer++'s steps (its step time at 512 was 0.33 s idle but as fast as T++ under load), so it is never starved of time.
-    train: { context: 512, batchSize: 2, learningRate: 3e-3, steps: { transformer: 160, flashQuad: 60, flash: 160 }, evalEvery: 20, evalWindows: 8 },
+    latency: { contexts: [256, 512, 1024, 2048], tokensPerBatch: 2048, warmupSteps: 1, timedSteps: 5 },
+    // A fixed token budget per context (20 x 2048 tokens), the most that fits the per-seed budget (config.ts header).
+    train: { contexts: [512, 1024, 2048], learningRate: 3e-3, steps: 20, flashQuadSteps: 20, evalEvery: 4, evalTokens: 4096 },
   },
   full: {
     model: { width: 256, transformerDepth: 4, heads: 4, ffnHidden: 682, gauDepth: 8, expansion: 512, qkDim: 128, chunkSize: 256 },
-    latency: { contexts: [512, 1024, 2048, 4096, 8192], tokensPerBatch: 8192, warmupSteps: 2, timedSteps: 5 },
-    train: { context: 2048, batchSize: 4, learningRate: 2e-3, steps: { transformer: 600, flashQuad: 600, flash: 900 }, evalEvery: 50, evalWindows: 16 },
+    latency: { contexts: [512, 1024, 2048, 4096, 8192], tokensPerBatch: 8192, warmupSteps: 2, timedSteps: 10 },
+    train: { contexts: [512, 2048, 8192], learningRate: 2e-3, steps: 400, flashQuadSteps: 400, evalEvery: 25, evalTokens: 32768 },
   },
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
-  quick: [1],
-  full: [1],
+  quick: [1, 2, 3],
+  full: [1, 2, 3],
 };
