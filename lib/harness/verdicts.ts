@@ -5,8 +5,10 @@
  *
  * - the interval comes from the spread across seeds (Student t, n - 1 degrees of freedom;
  *   a claim that compares methods computes its metric within each seed, so the interval
- *   is a paired one), or, for a timing claim, from its paired timed repetitions; one seed
- *   decides only with a noise scale measured in a recorded multi-seed pilot;
+ *   is a paired one); a timing claim's unit is its paired timed repetition, averaged
+ *   within each seed when there are several (repetitions of one seed are not independent
+ *   draws of the seed-to-seed spread); one seed decides only with a noise scale measured
+ *   in a recorded multi-seed pilot;
  * - `reproduced` when the interval lies inside the tolerance, `not-reproduced` when it lies
  *   entirely outside, `inconclusive` when it straddles (with roughly how many seeds would
  *   decide it, from the observed spread), `not-run` only for a declared precondition;
@@ -147,11 +149,19 @@ export function evaluateClaim<R>(claim: Claim<R>, results: SeedResult<R>[], ctx:
   let spread = sd;
   let unit = 'seeds';
   if (claim.timing) {
-    const reps = results.flatMap((r) => claim.timing!.reps(r.result));
-    if (reps.length >= 2 && reps.every(Number.isFinite)) {
-      interval = tInterval95(reps);
+    // Repetitions within a seed share that seed's model and data (and any per-seed factor of
+    // the metric), so with several seeds the unit is the seed: the interval is taken over
+    // the per-seed means of the paired repetitions. One seed: over its repetitions.
+    const reps = results.map((r) => claim.timing!.reps(r.result)).filter((x) => x.length > 0 && x.every(Number.isFinite));
+    if (reps.length >= 2) {
+      const means = reps.map(meanOf);
+      interval = tInterval95(means);
+      from = 'seeds';
+      spread = sampleStd(means);
+    } else if (reps.length === 1 && reps[0].length >= 2) {
+      interval = tInterval95(reps[0]);
       from = 'repetitions';
-      spread = sampleStd(reps);
+      spread = sampleStd(reps[0]);
       unit = 'timed repetitions';
     }
   } else if (values.length >= 2) {

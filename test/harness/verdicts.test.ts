@@ -109,7 +109,7 @@ test('a non-finite metric is not reproduced and kept out of claims.json', () => 
   assert.match(r.reason!, /seed 2/);
 });
 
-test('timing claims: the interval comes from the paired repetitions; a busy machine makes them inconclusive and does not fail the run', () => {
+test('timing claims: the interval comes from the paired repetitions (per-seed means across seeds); a busy machine makes them inconclusive and does not fail the run', () => {
   const timed: Claim<R> = { ...claim, timing: { reps: (r) => r.reps ?? [] } };
   const results = [
     { seed: 1, result: { v: 3, reps: [2.9, 3.1, 3.0, 3.05, 2.95] } },
@@ -117,7 +117,16 @@ test('timing claims: the interval comes from the paired repetitions; a busy mach
   ];
   const idle = evaluateClaim(timed, results, { profile: 'quick', machine: { cores: 2, timedLoad: { 1: 1.1, 2: 1.0 } } });
   assert.equal(idle.verdict, 'reproduced');
-  assert.equal(idle.measured!.intervalFrom, 'repetitions');
+  assert.equal(idle.measured!.intervalFrom, 'seeds', 'two seeds: the interval is over their means of paired repetitions');
+  const oneSeed = evaluateClaim(timed, results.slice(0, 1), { profile: 'quick' });
+  assert.equal(oneSeed.measured!.intervalFrom, 'repetitions');
+  assert.equal(oneSeed.verdict, 'reproduced');
+  // A per-seed factor shared by a seed's repetitions widens the interval (as it should).
+  const skewed = [
+    { seed: 1, result: { v: 2.4, reps: [2.4, 2.41, 2.39, 2.4, 2.4] } },
+    { seed: 2, result: { v: 3.6, reps: [3.6, 3.61, 3.59, 3.6, 3.6] } },
+  ];
+  assert.equal(evaluateClaim(timed, skewed, { profile: 'quick' }).verdict, 'inconclusive', 'pooling the 10 repetitions would have called it reproduced');
   const busy = evaluateClaim(timed, results, { profile: 'quick', machine: { cores: 2, timedLoad: { 1: 1.1, 2: 3.4 } } });
   assert.equal(busy.verdict, 'inconclusive');
   assert.equal(busy.busy, true);
