@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../../lib/core/backend';
-import { RunRng } from '../../lib/core/rng';
-import { restoreStockWasmMatMul, installMatMulFixes, wasmMatMulFixInstalled } from '../../lib/core/wasm-kernels';
+import { selectBackend } from '../../../lib/core/backend';
+import { RunRng } from '../../../lib/core/rng';
+import { restoreStockWasmMatMul, installMatMulFixes, wasmMatMulFixInstalled } from '../../../lib/core/wasm-kernels';
 
 const TOLERANCE = 1e-4;
 const rng = new RunRng(7);

@@ -1,29 +1,19 @@
 /**
- * Fixes and additions to tfjs-backend-wasm's kernels (DESIGN §3), installed by
- * `selectBackend` when wasm is chosen.
+ * Matrix products on tfjs-backend-wasm (DESIGN §3).
  *
- * 1. Matrix products. The stock wasm BatchMatMul/_FusedMatMul reaches XNNPACK only when
- *    neither operand is transposed AND both have batch size 1; everything else runs a
- *    scalar triple loop at ~1 GFLOP/s (vs 15–20 through XNNPACK on this CPU). Every
- *    matMul gradient uses a transpose flag and every attention product is batched, so
- *    a backward pass was 13–18x its forward. The replacement routes every product to
- *    the XNNPACK path: transpose explicitly first (O(n²) copy vs O(n³) work), fold the
- *    batch into rows when the right operand is shared (x @ W), and run batched products
- *    one batch element at a time. The stock slow path also applies a fused bias wrongly
- *    (it clamps the index i*N+j to the bias length, so rows after the first get
- *    bias[N-1]); routing through XNNPACK fixes that too.
- * 2. Missing kernels: UnsortedSegmentSum (the gradient of gather, e.g. an embedding
- *    lookup) runs on the wasm ScatterNd kernel; Einsum, Conv2DBackpropFilter and the
- *    depthwise-conv gradients run on the cpu backend's kernel with data copies
- *    (correct, not fast). tfjs has no Einsum gradient on any backend: do not train
- *    through tf.einsum, write the product with matMul.
+ * The stock wasm BatchMatMul/_FusedMatMul reaches XNNPACK only when neither operand is
+ * transposed AND both have batch size 1; everything else runs a scalar triple loop at
+ * ~1 GFLOP/s (vs 15–30 through XNNPACK). Every matMul gradient uses a transpose flag and
+ * every attention product is batched, so a backward pass was 13–18x its forward. The
+ * replacement routes every product to the XNNPACK path: transpose explicitly first
+ * (O(n²) copy vs O(n³) work), fold the batch into rows when the right operand is shared
+ * (x @ W), and run batched products one batch element at a time. The stock slow path
+ * also applies a fused bias wrongly (it clamps the index i*N+j to the bias length, so
+ * rows after the first get bias[N-1]); routing through XNNPACK fixes that too.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-const WASM = 'wasm';
-/** Marks our replacement kernelFunc and remembers the stock one, across module copies. */
-const ORIGINAL = Symbol.for('ml-efficiency-repro.wasm-kernels.original');
+import { dispose, isReplaced, replaceKernel, reshapeInfo, restoreKernel, runWasm, size, type KernelArgs } from './util';
 
 /**
  * Below this many multiply-adds per batch element the per-element loop's dispatch
@@ -31,92 +21,28 @@ const ORIGINAL = Symbol.for('ml-efficiency-repro.wasm-kernels.original');
  */
 const MIN_MACS_PER_BATCH_ELEMENT = 32 * 1024;
 
-type KernelFunc = tf.KernelFunc & { [ORIGINAL]?: tf.KernelFunc };
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** Kernels run on the cpu backend with data copies (no wasm implementation exists). */
-export const WASM_CPU_DELEGATED_KERNELS: readonly string[] = [
-  'Einsum',
-  'Conv2DBackpropFilter',
-  'DepthwiseConv2dNativeBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput',
-];
-/** Kernels implemented here on top of other wasm kernels. */
-export const WASM_ADDED_KERNELS: readonly string[] = ['UnsortedSegmentSum', ...WASM_CPU_DELEGATED_KERNELS];
 /** Stock kernels replaced by a faster (and for the fused bias, correct) version. */
-export const WASM_REPLACED_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
+export const WASM_MATMUL_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
 
-/**
- * Installs the matMul fixes and the missing kernels for the wasm backend. Idempotent;
- * safe before or after the backend is initialised (the stock setupFunc is kept).
- */
-export function registerWasmKernels(): void {
-  installMatMulFixes();
-  registerIfMissing('UnsortedSegmentSum', unsortedSegmentSum);
-  for (const name of WASM_CPU_DELEGATED_KERNELS) registerIfMissing(name, delegateToCpu(name));
-}
-
-/** Puts the stock BatchMatMul/_FusedMatMul back (for benchmarks: "wasm without the fix"). */
-export function restoreStockWasmMatMul(): void {
-  for (const name of WASM_REPLACED_KERNELS) {
-    const config = tf.getKernel(name, WASM);
-    const original = (config?.kernelFunc as KernelFunc | undefined)?.[ORIGINAL];
-    if (!config || !original) continue;
-    tf.unregisterKernel(name, WASM);
-    tf.registerKernel({ ...config, kernelFunc: original });
-  }
-}
-
-/** Installs only the matMul replacements (idempotent). */
+/** Installs the matMul replacements (idempotent). */
 export function installMatMulFixes(): void {
   replaceKernel('BatchMatMul', (original) => (args) => batchMatMul(args, original));
   replaceKernel('_FusedMatMul', (original) => (args) => fusedMatMul(args, original));
 }
 
+/** Puts the stock BatchMatMul/_FusedMatMul back (for benchmarks: "wasm without the fix"). */
+export function restoreStockWasmMatMul(): void {
+  for (const name of WASM_MATMUL_KERNELS) restoreKernel(name);
+}
+
 /** True when the replacement BatchMatMul is the registered wasm kernel. */
 export function wasmMatMulFixInstalled(): boolean {
-  const config = tf.getKernel('BatchMatMul', WASM);
-  return Boolean(config && (config.kernelFunc as KernelFunc)[ORIGINAL]);
-}
-
-function replaceKernel(name: string, make: (original: tf.KernelFunc) => tf.KernelFunc): void {
-  const config = tf.getKernel(name, WASM);
-  if (!config) throw new Error(`wasm kernel ${name} is not registered: import '@tensorflow/tfjs-backend-wasm' first`);
-  if ((config.kernelFunc as KernelFunc)[ORIGINAL]) return; // already ours
-  const original = config.kernelFunc;
-  const replacement = make(original) as KernelFunc;
-  replacement[ORIGINAL] = original;
-  tf.unregisterKernel(name, WASM);
-  // Keep setupFunc: it binds the wasm export that `original` calls, and runs at backend init.
-  tf.registerKernel({ ...config, kernelFunc: replacement });
-}
-
-function registerIfMissing(name: string, kernelFunc: tf.KernelFunc): void {
-  if (tf.getKernel(name, WASM)) return; // a native kernel (or ours) is already there
-  tf.registerKernel({ kernelName: name, backendName: WASM, kernelFunc });
-}
-
-// ---------------------------------------------------------------------------------
-// Helpers that call wasm kernels directly on TensorInfos (no engine bookkeeping: every
-// intermediate is disposed with backend.disposeData).
-
-function runWasm(name: string, backend: BackendWasm, inputs: tf.NamedTensorInfoMap, attrs: object = {}): tf.TensorInfo {
-  const config = tf.getKernel(name, WASM);
-  if (!config) throw new Error(`wasm kernel ${name} is not registered`);
-  return config.kernelFunc({ inputs, backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
-}
-
-function reshapeInfo(backend: BackendWasm, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
-  return runWasm('Reshape', backend, { x }, { shape });
+  return isReplaced('BatchMatMul');
 }
 
 /** [batch, r, c] -> [batch, c, r] as a new buffer. */
 function transposeLast2(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
   return runWasm('Transpose', backend, { x }, { perm: [0, 2, 1] });
-}
-
-function dispose(backend: BackendWasm, ...infos: (tf.TensorInfo | undefined)[]): void {
-  for (const info of infos) if (info) backend.disposeData(info.dataId);
 }
 
 /** Batch element `i` of a [batch, r, c] tensor as a new [1, r, c] buffer. */
@@ -127,10 +53,6 @@ function batchElement(backend: BackendWasm, x: tf.TensorInfo, i: number): tf.Ten
   const src = backend.typedArrayFromHeap(x);
   backend.typedArrayFromHeap(out).set(src.subarray(i * r * c, (i + 1) * r * c));
   return out;
-}
-
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 // ---------------------------------------------------------------------------------
@@ -298,66 +220,3 @@ function finish(backend: BackendWasm, out: tf.TensorInfo, shape: number[]): tf.T
   return result;
 }
 
-// ---------------------------------------------------------------------------------
-// UnsortedSegmentSum on ScatterNd (which sums duplicate indices, like TensorFlow).
-
-function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
-  const { x, segmentIds } = args.inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };
-  const { numSegments } = args.attrs as unknown as { numSegments: number };
-  const ids = backend.readSync(segmentIds.dataId) as Int32Array;
-  const idRank = segmentIds.shape.length;
-  const prefixMatches = segmentIds.shape.every((d, i) => x.shape[i] === d);
-  const inRange = ids.every((v) => v >= 0 && v < numSegments);
-  // TensorFlow drops out-of-range ids; ScatterNd would not: let the cpu kernel handle those.
-  if (x.dtype !== 'float32' || !prefixMatches || !inRange || ids.length === 0) return delegateToCpu('UnsortedSegmentSum')(args) as tf.TensorInfo;
-  const rest = x.shape.slice(idRank);
-  const indices = reshapeInfo(backend, segmentIds, [ids.length, 1]);
-  const updates = reshapeInfo(backend, x, [ids.length, ...rest]);
-  try {
-    return runWasm('ScatterNd', backend, { indices, updates }, { shape: [numSegments, ...rest] });
-  } finally {
-    dispose(backend, indices, updates);
-  }
-}
-
-// ---------------------------------------------------------------------------------
-// Kernels wasm lacks, run by the cpu backend on copies of the data.
-
-function delegateToCpu(name: string): tf.KernelFunc {
-  return (args: KernelArgs) => {
-    const wasm = args.backend as BackendWasm;
-    const cpu = tf.findBackend('cpu');
-    const cpuKernel = tf.getKernel(name, 'cpu');
-    if (!cpu || !cpuKernel) throw new Error(`wasm kernel ${name} needs the cpu backend's kernel, which is not registered`);
-    const copies: tf.TensorInfo[] = [];
-    const toCpu = (t: tf.TensorInfo): tf.TensorInfo => {
-      const info = { dataId: cpu.write(wasm.readSync(t.dataId), t.shape, t.dtype), shape: t.shape, dtype: t.dtype };
-      copies.push(info);
-      return info;
-    };
-    // Most kernels take named inputs; a few (Einsum) take an array.
-    const inputs = args.inputs as unknown as Record<string, tf.TensorInfo | null> | tf.TensorInfo[];
-    let cpuInputs: unknown;
-    if (Array.isArray(inputs)) cpuInputs = inputs.map(toCpu);
-    else {
-      const named: Record<string, tf.TensorInfo> = {};
-      for (const [key, value] of Object.entries(inputs)) if (value != null) named[key] = toCpu(value);
-      cpuInputs = named;
-    }
-    try {
-      const result = cpuKernel.kernelFunc({ inputs: cpuInputs as unknown as tf.NamedTensorInfoMap, backend: cpu, attrs: args.attrs });
-      const outs = Array.isArray(result) ? result : [result];
-      const back = outs.map((o) => {
-        const values = cpu.readSync(o.dataId) as tf.TypedArray;
-        const out = wasm.makeOutput(o.shape, o.dtype);
-        wasm.typedArrayFromHeap(out).set(values);
-        cpu.disposeData(o.dataId);
-        return out;
-      });
-      return Array.isArray(result) ? back : back[0];
-    } finally {
-      for (const c of copies) cpu.disposeData(c.dataId);
-    }
-  };
-}

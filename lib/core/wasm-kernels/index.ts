@@ -1,0 +1,54 @@
+/**
+ * Fixes, replacements and additions to tfjs-backend-wasm's kernels (DESIGN §3),
+ * installed by `selectBackend` when wasm is chosen:
+ *
+ * - matmul.ts: every product through XNNPACK; fixes the stock fused-bias bug.
+ * - missing.ts: kernels wasm lacks (UnsortedSegmentSum, Einsum, conv gradients).
+ * - copy.ts, reduce.ts: faster Transpose, GatherV2, Unpack and Sum (bit-identical).
+ *
+ * The SIMD kernels are AssemblyScript (assembly/), compiled by build.ts into binary.ts
+ * and run on tfjs' own heap (module.ts).
+ *
+ * useWasmKernels(level) switches between the stock kernels, the matMul fix alone (this
+ * project before the SIMD kernels) and everything, for benchmarks and tests.
+ */
+import { installCopyKernels, restoreCopyKernels } from './copy';
+import { installMatMulFixes, restoreStockWasmMatMul } from './matmul';
+import { registerMissingKernels } from './missing';
+import { installReduceKernels, restoreReduceKernels } from './reduce';
+
+export { WASM_ADDED_KERNELS, WASM_CPU_DELEGATED_KERNELS } from './missing';
+export { WASM_MATMUL_KERNELS, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
+export { WASM_COPY_KERNELS } from './copy';
+
+/**
+ * 'stock': tfjs' own kernels (plus the missing ones, without which some models cannot run).
+ * 'matmul-fix': the matMul fix, nothing else.
+ * 'all': everything (the default).
+ */
+export type WasmKernelLevel = 'stock' | 'matmul-fix' | 'all';
+export const WASM_KERNEL_LEVELS: readonly WasmKernelLevel[] = ['stock', 'matmul-fix', 'all'];
+
+let level: WasmKernelLevel = 'all';
+
+/** Installs every kernel (level 'all'). Idempotent; safe before or after the backend is initialised. */
+export function registerWasmKernels(): void {
+  registerMissingKernels();
+  useWasmKernels(level);
+}
+
+export function useWasmKernels(next: WasmKernelLevel): void {
+  level = next;
+  restoreStockWasmMatMul();
+  restoreCopyKernels();
+  restoreReduceKernels();
+  if (next !== 'stock') installMatMulFixes();
+  if (next === 'all') {
+    installCopyKernels();
+    installReduceKernels();
+  }
+}
+
+export function wasmKernelLevel(): WasmKernelLevel {
+  return level;
+}
