@@ -2,7 +2,8 @@
  * Fixes, replacements and additions to tfjs-backend-wasm's kernels (DESIGN §3),
  * installed by `selectBackend` when wasm is chosen:
  *
- * - matmul.ts: every product through XNNPACK; fixes the stock fused-bias bug.
+ * - matmul.ts: every product through a fast path (XNNPACK, or the SIMD GEMM for batched
+ *   products); fixes the stock fused-bias bug.
  * - missing.ts: kernels wasm lacks (UnsortedSegmentSum, Einsum, conv gradients).
  * - copy.ts, reduce.ts: faster Transpose, GatherV2, Unpack and Sum (bit-identical).
  *
@@ -18,12 +19,12 @@ import { registerMissingKernels } from './missing';
 import { installReduceKernels, restoreReduceKernels } from './reduce';
 
 export { WASM_ADDED_KERNELS, WASM_CPU_DELEGATED_KERNELS } from './missing';
-export { WASM_MATMUL_KERNELS, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
+export { WASM_MATMUL_KERNELS, batchedGemmActive, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
 export { WASM_COPY_KERNELS } from './copy';
 
 /**
  * 'stock': tfjs' own kernels (plus the missing ones, without which some models cannot run).
- * 'matmul-fix': the matMul fix, nothing else.
+ * 'matmul-fix': the matMul fix with XNNPACK per batch element, nothing else.
  * 'all': everything (the default).
  */
 export type WasmKernelLevel = 'stock' | 'matmul-fix' | 'all';
@@ -42,7 +43,7 @@ export function useWasmKernels(next: WasmKernelLevel): void {
   restoreStockWasmMatMul();
   restoreCopyKernels();
   restoreReduceKernels();
-  if (next !== 'stock') installMatMulFixes();
+  if (next !== 'stock') installMatMulFixes({ gemm: next === 'all' });
   if (next === 'all') {
     installCopyKernels();
     installReduceKernels();

@@ -5,27 +5,36 @@
  * transposed AND both have batch size 1; everything else runs a scalar triple loop at
  * ~1 GFLOP/s (vs 15–30 through XNNPACK). Every matMul gradient uses a transpose flag and
  * every attention product is batched, so a backward pass was 13–18x its forward. The
- * replacement routes every product to the XNNPACK path: transpose explicitly first
- * (O(n²) copy vs O(n³) work), fold the batch into rows when the right operand is shared
- * (x @ W), and run batched products one batch element at a time. The stock slow path
- * also applies a fused bias wrongly (it clamps the index i*N+j to the bias length, so
- * rows after the first get bias[N-1]); routing through XNNPACK fixes that too.
+ * replacement routes every product to a fast path: transpose explicitly first (O(n²)
+ * copy vs O(n³) work), fold the batch into rows when the right operand is shared
+ * (x @ W, one XNNPACK product), and run truly batched products (attention's per-head
+ * products) through the SIMD GEMM of assembly/gemm.ts in one call, on the operands in
+ * place. (Before that GEMM existed, batched products ran XNNPACK one batch element at a
+ * time, paying a copy of each operand and a weight packing per element; that path is kept
+ * for _FusedMatMul and as the 'matmul-fix' level the benchmark compares against.) The
+ * stock slow path also applies a fused bias wrongly (it clamps the index i*N+j to the
+ * bias length, so rows after the first get bias[N-1]); routing through XNNPACK fixes that.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { dispose, isReplaced, replaceKernel, reshapeInfo, restoreKernel, runWasm, size, type KernelArgs } from './util';
+import { dispose, isReplaced, ptr, replaceKernel, reshapeInfo, restoreKernel, runWasm, simd, size, type KernelArgs } from './util';
 
 /**
- * Below this many multiply-adds per batch element the per-element loop's dispatch
- * overhead (~tens of µs per element) costs more than the slow path saves.
+ * Below this many multiply-adds per batch element the per-element XNNPACK loop's dispatch
+ * overhead (~tens of µs per element) costs more than the stock slow path saves. (The
+ * SIMD GEMM has no per-element cost and takes every batched product.)
  */
 const MIN_MACS_PER_BATCH_ELEMENT = 32 * 1024;
 
 /** Stock kernels replaced by a faster (and for the fused bias, correct) version. */
 export const WASM_MATMUL_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
 
-/** Installs the matMul replacements (idempotent). */
-export function installMatMulFixes(): void {
+/** Batched products through assembly/gemm.ts (true) or XNNPACK per batch element (false). */
+let batchedGemm = true;
+
+/** Installs the matMul replacements (idempotent); `gemm` picks the batched path. */
+export function installMatMulFixes(opts: { gemm?: boolean } = {}): void {
+  batchedGemm = opts.gemm ?? true;
   replaceKernel('BatchMatMul', (original) => (args) => batchMatMul(args, original));
   replaceKernel('_FusedMatMul', (original) => (args) => fusedMatMul(args, original));
 }
@@ -38,6 +47,11 @@ export function restoreStockWasmMatMul(): void {
 /** True when the replacement BatchMatMul is the registered wasm kernel. */
 export function wasmMatMulFixInstalled(): boolean {
   return isReplaced('BatchMatMul');
+}
+
+/** True when batched products run on the SIMD GEMM. */
+export function batchedGemmActive(): boolean {
+  return wasmMatMulFixInstalled() && batchedGemm;
 }
 
 /** [batch, r, c] -> [batch, c, r] as a new buffer. */
@@ -109,7 +123,7 @@ function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  const how = plan(a.shape, b.shape, transposeA, transposeB, true);
+  const how = plan(a.shape, b.shape, transposeA, transposeB, !batchedGemm);
   if (!how || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args) as tf.TensorInfo;
 
   const outShape = outputShape(a.shape, b.shape, transposeA, transposeB);
@@ -117,7 +131,8 @@ function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
   const mm = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
     original({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
   try {
-    return finish(backend, product(backend, p, how, outShape.slice(0, -2), mm), outShape);
+    const out = how === 'loop' && batchedGemm ? gemmProduct(backend, p, outShape.slice(0, -2)) : product(backend, p, how, outShape.slice(0, -2), mm);
+    return finish(backend, out, outShape);
   } finally {
     dispose(backend, ...p.owned);
   }
@@ -193,6 +208,22 @@ function product(
     backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(piece), i * m * n);
     dispose(backend, ai, bi, piece);
   }
+  return out;
+}
+
+/** A batched product on the SIMD GEMM, on the operands in place: one call per batch element. */
+function gemmProduct(backend: BackendWasm, p: Product, outBatch: number[]): tf.TensorInfo {
+  const [, m, k] = p.a.shape;
+  const [, , n] = p.b.shape;
+  const batch = size(outBatch);
+  const aIndex = broadcastIndex(outBatch, p.aBatch);
+  const bIndex = broadcastIndex(outBatch, p.bBatch);
+  const out = backend.makeOutput([batch, m, n], 'float32');
+  const kernels = simd(backend);
+  const pa = ptr(backend, p.a);
+  const pb = ptr(backend, p.b);
+  const pc = ptr(backend, out);
+  for (let i = 0; i < batch; i++) kernels.gemm(pa + 4 * aIndex(i) * m * k, pb + 4 * bIndex(i) * k * n, pc + 4 * i * m * n, m, k, n, 1, 0, 0, 0);
   return out;
 }
 
