@@ -6,6 +6,8 @@
  *   products); fixes the stock fused-bias bug.
  * - missing.ts: kernels wasm lacks (UnsortedSegmentSum, Einsum, conv gradients).
  * - copy.ts, reduce.ts: faster Transpose, GatherV2, Unpack and Sum (bit-identical).
+ * - fused.ts: fused GELU, LayerNorm, RMSNorm, softmax and cross-entropy (within float32
+ *   rounding of the tfjs composition), called by lib/nn's layers on wasm.
  *
  * The SIMD kernels are AssemblyScript (assembly/), compiled by build.ts into binary.ts
  * and run on tfjs' own heap (module.ts).
@@ -14,6 +16,7 @@
  * project before the SIMD kernels) and everything, for benchmarks and tests.
  */
 import { installCopyKernels, restoreCopyKernels } from './copy';
+import { registerFusedKernels, setFusedOpsEnabled } from './fused';
 import { installMatMulFixes, restoreStockWasmMatMul } from './matmul';
 import { registerMissingKernels } from './missing';
 import { installReduceKernels, restoreReduceKernels } from './reduce';
@@ -21,6 +24,7 @@ import { installReduceKernels, restoreReduceKernels } from './reduce';
 export { WASM_ADDED_KERNELS, WASM_CPU_DELEGATED_KERNELS } from './missing';
 export { WASM_MATMUL_KERNELS, batchedGemmActive, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
 export { WASM_COPY_KERNELS } from './copy';
+export { WASM_FUSED_KERNELS, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from './fused';
 
 /**
  * 'stock': tfjs' own kernels (plus the missing ones, without which some models cannot run).
@@ -35,6 +39,7 @@ let level: WasmKernelLevel = 'all';
 /** Installs every kernel (level 'all'). Idempotent; safe before or after the backend is initialised. */
 export function registerWasmKernels(): void {
   registerMissingKernels();
+  registerFusedKernels();
   useWasmKernels(level);
 }
 
@@ -48,6 +53,7 @@ export function useWasmKernels(next: WasmKernelLevel): void {
     installCopyKernels();
     installReduceKernels();
   }
+  setFusedOpsEnabled(next === 'all');
 }
 
 export function wasmKernelLevel(): WasmKernelLevel {
