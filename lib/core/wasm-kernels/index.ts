@@ -6,8 +6,8 @@
  *   products); fixes the stock fused-bias bug.
  * - missing.ts: kernels wasm lacks (UnsortedSegmentSum, Einsum, conv gradients).
  * - copy.ts, reduce.ts: faster Transpose, GatherV2, Unpack and Sum (bit-identical).
- * - fused.ts: fused GELU, LayerNorm, RMSNorm, softmax and cross-entropy (within float32
- *   rounding of the tfjs composition), called by lib/nn's layers on wasm.
+ * - fused.ts, adam.ts: fused GELU, LayerNorm, RMSNorm, softmax, cross-entropy and the
+ *   Adam update (Adam bit-identical to tfjs'; the others within float32 rounding).
  *
  * The SIMD kernels are AssemblyScript (assembly/), compiled by build.ts into binary.ts
  * and run on tfjs' own heap (module.ts).
@@ -15,6 +15,7 @@
  * useWasmKernels(level) switches between the stock kernels, the matMul fix alone (this
  * project before the SIMD kernels) and everything, for benchmarks and tests.
  */
+import { installFusedAdam } from './adam';
 import { installCopyKernels, restoreCopyKernels } from './copy';
 import { registerFusedKernels, setFusedOpsEnabled } from './fused';
 import { installMatMulFixes, restoreStockWasmMatMul } from './matmul';
@@ -25,6 +26,7 @@ export { WASM_ADDED_KERNELS, WASM_CPU_DELEGATED_KERNELS } from './missing';
 export { WASM_MATMUL_KERNELS, batchedGemmActive, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
 export { WASM_COPY_KERNELS } from './copy';
 export { WASM_FUSED_KERNELS, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from './fused';
+export { fusedAdamInstalled } from './adam';
 
 /**
  * 'stock': tfjs' own kernels (plus the missing ones, without which some models cannot run).
@@ -40,6 +42,7 @@ let level: WasmKernelLevel = 'all';
 export function registerWasmKernels(): void {
   registerMissingKernels();
   registerFusedKernels();
+  installFusedAdam();
   useWasmKernels(level);
 }
 
