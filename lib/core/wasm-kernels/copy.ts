@@ -1,23 +1,29 @@
 /**
- * Faster Transpose, GatherV2 and Unpack for tfjs-backend-wasm: they only move 4-byte
- * elements, so the results are bit-identical to the stock kernels'.
+ * Faster Transpose, GatherV2, Unpack and Identity for tfjs-backend-wasm: they only move
+ * 4-byte elements (or, for Identity, none), so the results are bit-identical to the stock
+ * kernels'.
  *
  * Why: the stock Transpose walks every element through a generic index computation
  * (28 ms for attention's [8,128,3,4,32] -> [3,8,4,128,32] head split on the benchmark
  * machine; 0.3 ms here as 32-float runs), GatherV2 copies element by element (an
  * embedding lookup of 1024 rows of 128: 5–10 ms; here a row copy each), and Unpack
- * slices through the generic path.
+ * slices through the generic path. The stock Identity copies its input; tfjs calls it for
+ * every tensor a gradient saves (tf.clone), ~50 copies per step of the benchmark model.
+ * Here, as on the cpu and webgl backends, the output shares the input's buffer (wasm
+ * buffers are reference-counted, as Reshape already relies on; no kernel writes into
+ * its inputs).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ptr, replaceKernel, restoreKernel, simd, size, type KernelArgs } from './util';
 
-export const WASM_COPY_KERNELS: readonly string[] = ['Transpose', 'GatherV2', 'Unpack'];
+export const WASM_COPY_KERNELS: readonly string[] = ['Transpose', 'GatherV2', 'Unpack', 'Identity'];
 
 export function installCopyKernels(): void {
   replaceKernel('Transpose', (original) => (args) => transpose(args) ?? original(args));
   replaceKernel('GatherV2', (original) => (args) => gatherV2(args) ?? original(args));
   replaceKernel('Unpack', (original) => (args) => unpack(args) ?? original(args));
+  replaceKernel('Identity', (original) => (args) => identity(args) ?? original(args));
 }
 
 export function restoreCopyKernels(): void {
@@ -118,4 +124,12 @@ function unpack(args: KernelArgs): tf.TensorInfo[] | undefined {
   const src = ptr(backend, value);
   for (let i = 0; i < n; i++) k.copy2d(src + 4 * i * inner, n * inner, ptr(backend, outs[i]), inner, outer, inner);
   return outs;
+}
+
+function identity(args: KernelArgs): tf.TensorInfo | undefined {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return undefined;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }

@@ -1,6 +1,6 @@
 /**
- * The replaced Transpose, GatherV2 and Unpack: bit-identical to tfjs' stock wasm kernels
- * and to the cpu backend (they only move data).
+ * The replaced Transpose, GatherV2, Unpack and Identity: bit-identical to tfjs' stock
+ * wasm kernels and to the cpu backend (they only move data).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,4 +64,20 @@ test('Unpack on every axis, same bits as stock and cpu', async () => {
     await assertBitIdentical(`unstack axis ${axis}`, f, 'all', 'stock');
     await assertCpuParity(`unstack axis ${axis}`, f, Number.MIN_VALUE);
   }
+});
+
+test('Identity shares the buffer: a clone outlives its source, and nothing leaks', async () => {
+  await selectBackend('wasm');
+  const dataIds = tf.engine().backend.numDataIds();
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds + 1, 'one buffer for both');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  const v = tf.variable(y);
+  const z = tf.tensor1d([4, 5, 6]);
+  v.assign(z);
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3], 'assigning the variable leaves the clone');
+  tf.dispose([y, v, z]);
+  assert.equal(tf.engine().backend.numDataIds(), dataIds);
 });
