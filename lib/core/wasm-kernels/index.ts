@@ -2,8 +2,8 @@
  * Fixes, replacements and additions to tfjs-backend-wasm's kernels (DESIGN §3),
  * installed by `selectBackend` when wasm is chosen:
  *
- * - matmul.ts: every product through a fast path (XNNPACK, or the SIMD GEMM for batched
- *   products); fixes the stock fused-bias bug.
+ * - matmul.ts: every product through a fast path (the SIMD GEMM, or XNNPACK when it has
+ *   threads); fixes the stock fused-bias bug.
  * - missing.ts: kernels wasm lacks (UnsortedSegmentSum, Einsum, conv gradients).
  * - copy.ts, reduce.ts: faster Transpose, GatherV2, Unpack and Sum (bit-identical).
  * - fused.ts, adam.ts: fused GELU, LayerNorm, RMSNorm, softmax, cross-entropy and the
@@ -23,14 +23,14 @@ import { registerMissingKernels } from './missing';
 import { installReduceKernels, restoreReduceKernels } from './reduce';
 
 export { WASM_ADDED_KERNELS, WASM_CPU_DELEGATED_KERNELS } from './missing';
-export { WASM_MATMUL_KERNELS, batchedGemmActive, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
+export { WASM_MATMUL_KERNELS, simdGemmActive, installMatMulFixes, restoreStockWasmMatMul, wasmMatMulFixInstalled } from './matmul';
 export { WASM_COPY_KERNELS } from './copy';
 export { WASM_FUSED_KERNELS, fusedCrossEntropy, fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from './fused';
 export { fusedAdamInstalled } from './adam';
 
 /**
  * 'stock': tfjs' own kernels (plus the missing ones, without which some models cannot run).
- * 'matmul-fix': the matMul fix with XNNPACK per batch element, nothing else.
+ * 'matmul-fix': the matMul fix on XNNPACK (per batch element for batched products), nothing else.
  * 'all': everything (the default).
  */
 export type WasmKernelLevel = 'stock' | 'matmul-fix' | 'all';

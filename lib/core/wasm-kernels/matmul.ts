@@ -7,13 +7,23 @@
  * every attention product is batched, so a backward pass was 13–18x its forward. The
  * replacement routes every product to a fast path: transpose explicitly first (O(n²)
  * copy vs O(n³) work), fold the batch into rows when the right operand is shared
- * (x @ W, one XNNPACK product), and run truly batched products (attention's per-head
- * products) through the SIMD GEMM of assembly/gemm.ts in one call, on the operands in
- * place. (Before that GEMM existed, batched products ran XNNPACK one batch element at a
- * time, paying a copy of each operand and a weight packing per element; that path is kept
- * for _FusedMatMul and as the 'matmul-fix' level the benchmark compares against.) The
- * stock slow path also applies a fused bias wrongly (it clamps the index i*N+j to the
- * bias length, so rows after the first get bias[N-1]); routing through XNNPACK fixes that.
+ * (x @ W, one product), and run the product on the SIMD GEMM of assembly/gemm.ts, on
+ * the operands in place.
+ *
+ * Why our GEMM rather than XNNPACK: on one thread it runs at the SIMD128 arithmetic
+ * ceiling (45–48 GFLOP/s on the benchmark machine for the model's shapes, vs 34–36
+ * through tfjs' XNNPACK, which packs the right operand on every call: weights change
+ * every step), and a batched product is one call instead of one XNNPACK call per batch
+ * element with a copy of each operand. Both accumulate each output over k in order with
+ * a separate multiply and add, so the numbers are the same bits. With XNNPACK threads
+ * (wasm-threads.ts) the unbatched products go to XNNPACK, which splits them across
+ * threads; our GEMM is single-threaded.
+ *
+ * (Before the GEMM, products ran on XNNPACK, batched ones one element at a time; that
+ * path is kept for _FusedMatMul, whose bias XNNPACK adds first, and as the 'matmul-fix'
+ * level the benchmark compares against.) The stock slow path also applies a fused bias
+ * wrongly (it clamps the index i*N+j to the bias length, so rows after the first get
+ * bias[N-1]); routing through XNNPACK fixes that.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -29,12 +39,12 @@ const MIN_MACS_PER_BATCH_ELEMENT = 32 * 1024;
 /** Stock kernels replaced by a faster (and for the fused bias, correct) version. */
 export const WASM_MATMUL_KERNELS: readonly string[] = ['BatchMatMul', '_FusedMatMul'];
 
-/** Batched products through assembly/gemm.ts (true) or XNNPACK per batch element (false). */
-let batchedGemm = true;
+/** BatchMatMul through assembly/gemm.ts (true) or XNNPACK (false). */
+let simdGemm = true;
 
-/** Installs the matMul replacements (idempotent); `gemm` picks the batched path. */
+/** Installs the matMul replacements (idempotent); `gemm` picks the SIMD GEMM for BatchMatMul. */
 export function installMatMulFixes(opts: { gemm?: boolean } = {}): void {
-  batchedGemm = opts.gemm ?? true;
+  simdGemm = opts.gemm ?? true;
   replaceKernel('BatchMatMul', (original) => (args) => batchMatMul(args, original));
   replaceKernel('_FusedMatMul', (original) => (args) => fusedMatMul(args, original));
 }
@@ -49,9 +59,15 @@ export function wasmMatMulFixInstalled(): boolean {
   return isReplaced('BatchMatMul');
 }
 
-/** True when batched products run on the SIMD GEMM. */
-export function batchedGemmActive(): boolean {
-  return wasmMatMulFixInstalled() && batchedGemm;
+/** True when BatchMatMul runs on the SIMD GEMM (all batched products; the rest too on one thread). */
+export function simdGemmActive(): boolean {
+  return wasmMatMulFixInstalled() && simdGemm;
+}
+
+/** XNNPACK's thread count on this backend (1 on tfjs' single-threaded build). */
+function xnnpackThreads(backend: BackendWasm): number {
+  const tfjs = (backend.wasm as unknown as { tfjs: { getThreadsCount(): number } }).tfjs;
+  return Math.max(1, tfjs.getThreadsCount());
 }
 
 /** [batch, r, c] -> [batch, c, r] as a new buffer. */
@@ -123,7 +139,7 @@ function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-  const how = plan(a.shape, b.shape, transposeA, transposeB, !batchedGemm);
+  const how = plan(a.shape, b.shape, transposeA, transposeB, !simdGemm);
   if (!how || a.dtype !== 'float32' || b.dtype !== 'float32') return original(args) as tf.TensorInfo;
 
   const outShape = outputShape(a.shape, b.shape, transposeA, transposeB);
@@ -131,7 +147,8 @@ function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
   const mm = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
     original({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
   try {
-    const out = how === 'loop' && batchedGemm ? gemmProduct(backend, p, outShape.slice(0, -2)) : product(backend, p, how, outShape.slice(0, -2), mm);
+    const gemm = simdGemm && (how === 'loop' || xnnpackThreads(backend) === 1);
+    const out = gemm ? gemmProduct(backend, p, outShape.slice(0, -2)) : product(backend, p, how, outShape.slice(0, -2), mm);
     return finish(backend, out, outShape);
   } finally {
     dispose(backend, ...p.owned);
@@ -211,18 +228,26 @@ function product(
   return out;
 }
 
-/** A batched product on the SIMD GEMM, on the operands in place: one call per batch element. */
+/**
+ * A product on the SIMD GEMM, on the operands in place: one call when the right operand
+ * is shared (its batch is 1: the left one's batch is just more rows), else one per batch
+ * element.
+ */
 function gemmProduct(backend: BackendWasm, p: Product, outBatch: number[]): tf.TensorInfo {
-  const [, m, k] = p.a.shape;
-  const [, , n] = p.b.shape;
+  const [batchA, m, k] = p.a.shape;
+  const [batchB, , n] = p.b.shape;
   const batch = size(outBatch);
-  const aIndex = broadcastIndex(outBatch, p.aBatch);
-  const bIndex = broadcastIndex(outBatch, p.bBatch);
   const out = backend.makeOutput([batch, m, n], 'float32');
   const kernels = simd(backend);
   const pa = ptr(backend, p.a);
   const pb = ptr(backend, p.b);
   const pc = ptr(backend, out);
+  if (batchB === 1 && batchA === batch) {
+    kernels.gemm(pa, pb, pc, batch * m, k, n, 1, 0, 0, 0);
+    return out;
+  }
+  const aIndex = broadcastIndex(outBatch, p.aBatch);
+  const bIndex = broadcastIndex(outBatch, p.bBatch);
   for (let i = 0; i < batch; i++) kernels.gemm(pa + 4 * aIndex(i) * m * k, pb + 4 * bIndex(i) * k * n, pc + 4 * i * m * n, m, k, n, 1, 0, 0, 0);
   return out;
 }

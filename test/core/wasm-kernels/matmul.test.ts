@@ -182,7 +182,7 @@ test('stock kernels can be restored and the fix re-installed (both give the same
   tf.dispose([a, b, fixed, stock]);
 });
 
-test('batched products on the SIMD GEMM are bit-identical to XNNPACK per batch element', async () => {
+test('products on the SIMD GEMM are bit-identical to XNNPACK (2-D, folded and batched)', async () => {
   // Both accumulate each output over k in order with separate multiply and add, so the
   // GEMM changes no number that XNNPACK computed (level 'matmul-fix' runs XNNPACK one
   // batch element at a time, for products of at least 32K multiply-adds per element;
@@ -194,6 +194,15 @@ test('batched products on the SIMD GEMM are bit-identical to XNNPACK per batch e
     await assertBitIdentical(`gemm ${m}x${k}x${n}`, () => tf.matMul(tf.tensor(a, [6, m, k]), tf.tensor(b, [6, k, n])), 'all', 'matmul-fix');
     await assertBitIdentical(`gemm ${m}x${k}x${n} transposed`, () => tf.matMul(tf.tensor(a, [6, k, m]), tf.tensor(b, [6, n, k]), true, true), 'all', 'matmul-fix');
   }
+  for (const [m, k, n] of [[512, 128, 384], [37, 130, 45], [1, 300, 7]]) {
+    const a = randn([m, k], `g2a${m}`);
+    const b = randn([k, n], `g2b${m}`);
+    await assertBitIdentical(`gemm 2-D ${m}x${k}x${n}`, () => tf.matMul(tf.tensor(a, [m, k]), tf.tensor(b, [k, n])), 'all', 'matmul-fix');
+    await assertBitIdentical(`gemm 2-D ${m}x${k}x${n} transposed`, () => tf.matMul(tf.tensor(a, [k, m]), tf.tensor(b, [n, k]), true, true), 'all', 'matmul-fix');
+  }
+  const w = randn([36, 40], 'gw');
+  const x = randn([6, 40, 36], 'gx');
+  await assertBitIdentical('gemm folded x @ W', () => tf.matMul(tf.tensor(x, [6, 40, 36]), tf.tensor(w, [36, 40])), 'all', 'matmul-fix');
   const a = randn([2, 3, 40, 36], 'gba');
   const b = randn([1, 3, 36, 40], 'gbb');
   await assertBitIdentical('gemm broadcast batch', () => tf.matMul(tf.tensor(a, [2, 3, 40, 36]), tf.tensor(b, [1, 3, 36, 40])), 'all', 'matmul-fix');
