@@ -21,7 +21,9 @@
  *    TypeScript loader would otherwise start in each), and the XNNPACK threads are
  *    unref'd so that a finished script exits.
  *
- * The SIMD kernels (wasm-kernels/) run on the main thread, on the shared heap, unchanged.
+ * The SIMD kernels (wasm-kernels/) run on the shared heap unchanged, and split their
+ * large products over their own worker pool (wasm-kernels/pool.ts), sized by the
+ * KERNEL_THREADS tag this module puts on the backend.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
@@ -30,6 +32,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
+import { KERNEL_THREADS } from './wasm-kernels/module';
 
 /** Emscripten pthreads tfjs pre-creates (its PTHREAD_POOL_SIZE); tfjs never gives XNNPACK more. */
 export const MAX_WASM_THREADS = 8;
@@ -44,10 +47,12 @@ interface EmscriptenModule {
 }
 
 /**
- * A BackendWasm on the threaded SIMD build with `threads` XNNPACK threads (1..8).
- * `wasmDir` holds tfjs-backend-wasm-threaded-simd.wasm.
+ * A BackendWasm on the threaded SIMD build: `threads` (1..8) for the SIMD kernels'
+ * pool (wasm-kernels/pool.ts: matMuls, GELU) and `xnnThreads` for XNNPACK (the
+ * convolutions and tfjs' other XNNPACK ops). `wasmDir` holds
+ * tfjs-backend-wasm-threaded-simd.wasm.
  */
-export async function createThreadedWasmBackend(threads: number, wasmDir: string): Promise<tfWasm.BackendWasm> {
+export async function createThreadedWasmBackend(threads: number, wasmDir: string, xnnThreads = threads): Promise<tfWasm.BackendWasm> {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) throw new Error(`wasm threads must be an integer in 1..${MAX_WASM_THREADS}, got ${threads}`);
   // Literal imports, so that esbuild puts both into the bundle; loaded only when threads are used.
   const mainNs = (await import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')) as unknown as { default?: unknown };
@@ -59,7 +64,9 @@ export async function createThreadedWasmBackend(threads: number, wasmDir: string
   // The worker script is a JS template literal whose "\n" escapes became newlines; tfjs
   // escapes them back before making its Blob, and so do we.
   // If a tfjs version ever changes the line, the pool keeps its 8 workers: slower start only.
-  const source = factory.toString().replace(POOL_SIZE_SOURCE, `var pthreadPoolSize=${threads - 1};`);
+  // At least 1: Emscripten's start-up waits for the pool's workers to load and never
+  // finishes with none.
+  const source = factory.toString().replace(POOL_SIZE_SOURCE, `var pthreadPoolSize=${Math.max(1, xnnThreads - 1)};`);
   const files = writeOnce({
     'worker.cjs': workerSource.replace(/\n/g, '\\n'),
     // What tfjs puts in its main-script Blob: the factory's source under the global
@@ -79,7 +86,7 @@ export async function createThreadedWasmBackend(threads: number, wasmDir: string
       locateFile: (file: string) => (file.endsWith('.worker.js') ? files['worker.cjs'] : file.endsWith('.wasm') ? wasmFile : file),
       mainScriptUrlOrBlob: main,
       instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
-        const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * threads };
+        const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * xnnThreads };
         WebAssembly.instantiate(binary, { ...imports, env }).then((r) => receive(r.instance, r.module));
         return {};
       },
@@ -97,10 +104,11 @@ export async function createThreadedWasmBackend(threads: number, wasmDir: string
     disposeData: module.cwrap('dispose_data', null, ['number']),
     dispose: module.cwrap('dispose', null, []),
   };
-  tfWasm.setThreadsCount(threads);
+  tfWasm.setThreadsCount(xnnThreads);
   const backend = new tfWasm.BackendWasm(module as unknown as ConstructorParameters<typeof tfWasm.BackendWasm>[0]);
   const got = tfWasm.getThreadsCount();
-  if (got !== threads) throw new Error(`tfjs-backend-wasm threaded build started ${got} threads, not ${threads}`);
+  if (got !== xnnThreads) throw new Error(`tfjs-backend-wasm threaded build started ${got} threads, not ${xnnThreads}`);
+  (backend as unknown as Record<symbol, number>)[KERNEL_THREADS] = threads;
   // XNNPACK's pool threads are running pthreads, which Emscripten ref()s: without this a
   // script would never exit. They wait on a futex between kernels.
   for (const worker of module.PThread?.runningWorkers ?? []) worker.unref();

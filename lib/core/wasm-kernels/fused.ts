@@ -16,7 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { ptr, registerIfMissing, simd, size, WASM, type KernelArgs } from './util';
+import { share } from './pool';
+import { ptr, registerIfMissing, simd, simdPool, size, WASM, type KernelArgs } from './util';
 
 const GELU = 'ReproGelu';
 const GELU_GRAD = 'ReproGeluGrad';
@@ -141,11 +142,17 @@ export function fusedCrossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Sca
 type Infos = Record<string, tf.TensorInfo>;
 const lastDim = (x: tf.TensorInfo) => x.shape[x.shape.length - 1];
 
+/** Below this many elements an elementwise kernel stays on one thread (a hand-off costs ~10 µs). */
+const MIN_PARALLEL_ELEMENTS = 64 * 1024;
+
 function geluKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { x } = inputs as Infos;
   const b = backend as BackendWasm;
   const y = b.makeOutput(x.shape, 'float32');
-  simd(b).geluForward(ptr(b, x), ptr(b, y), size(x.shape));
+  const [px, py, n] = [ptr(b, x), ptr(b, y), size(x.shape)];
+  const pool = simdPool(b);
+  if (!pool || n < MIN_PARALLEL_ELEMENTS) simd(b).geluForward(px, py, n);
+  else pool.run(simd(b), Array.from({ length: pool.threads }, (_, t) => share(n, pool.threads, t, 4)).map(([i0, i1]) => ['geluForward', px + 4 * i0, py + 4 * i0, i1 - i0]));
   return y;
 }
 
@@ -153,7 +160,10 @@ function geluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { x, dy } = inputs as Infos;
   const b = backend as BackendWasm;
   const dx = b.makeOutput(x.shape, 'float32');
-  simd(b).geluBackward(ptr(b, x), ptr(b, dy), ptr(b, dx), size(x.shape));
+  const [px, pdy, pdx, n] = [ptr(b, x), ptr(b, dy), ptr(b, dx), size(x.shape)];
+  const pool = simdPool(b);
+  if (!pool || n < MIN_PARALLEL_ELEMENTS) simd(b).geluBackward(px, pdy, pdx, n);
+  else pool.run(simd(b), Array.from({ length: pool.threads }, (_, t) => share(n, pool.threads, t, 4)).map(([i0, i1]) => ['geluBackward', px + 4 * i0, pdy + 4 * i0, pdx + 4 * i0, i1 - i0]));
   return dx;
 }
 

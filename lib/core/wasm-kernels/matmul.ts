@@ -27,7 +27,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { dispose, isReplaced, ptr, replaceKernel, reshapeInfo, restoreKernel, runWasm, simd, size, type KernelArgs } from './util';
+import { share } from './pool';
+import { dispose, isReplaced, ptr, replaceKernel, reshapeInfo, restoreKernel, runWasm, simd, simdPool, size, type KernelArgs } from './util';
 
 /**
  * Below this many multiply-adds per batch element the per-element XNNPACK loop's dispatch
@@ -147,7 +148,7 @@ function batchMatMul(args: KernelArgs, original: tf.KernelFunc): tf.TensorInfo {
   const mm = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo =>
     original({ inputs: { a: x, b: y }, backend, attrs: { transposeA: false, transposeB: false } }) as tf.TensorInfo;
   try {
-    const gemm = simdGemm && (how === 'loop' || xnnpackThreads(backend) === 1);
+    const gemm = simdGemm && (how === 'loop' || xnnpackThreads(backend) === 1 || simdPool(backend) !== undefined);
     const out = gemm ? gemmProduct(backend, p, outShape.slice(0, -2)) : product(backend, p, how, outShape.slice(0, -2), mm);
     return finish(backend, out, outShape);
   } finally {
@@ -239,11 +240,25 @@ function gemmProduct(backend: BackendWasm, p: Product, outBatch: number[]): tf.T
   const batch = size(outBatch);
   const out = backend.makeOutput([batch, m, n], 'float32');
   const kernels = simd(backend);
+  const pool = simdPool(backend);
   const pa = ptr(backend, p.a);
   const pb = ptr(backend, p.b);
   const pc = ptr(backend, out);
   if (batchB === 1 && batchA === batch) {
-    kernels.gemm(pa, pb, pc, batch * m, k, n, 1, 0, 0, 0);
+    const rows = batch * m;
+    if (!pool) kernels.gemm(pa, pb, pc, rows, k, n, 1, 0, 0, 0);
+    else {
+      // Threads take bands of output rows (multiples of 4, the micro-kernel's height).
+      const jobs = Array.from({ length: pool.threads }, (_, t) => share(rows, pool.threads, t, 4)).filter(([r0, r1]) => r1 > r0);
+      pool.run(kernels, jobs.map(([r0, r1]) => ['gemm', pa + 4 * r0 * k, pb, pc + 4 * r0 * n, r1 - r0, k, n, 1, 0, 0, 0]));
+    }
+    return out;
+  }
+  if (pool && (batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
+    // Threads take runs of batch elements (a batch of 1 broadcasts with stride 0).
+    const [sa, sb] = [batchA === 1 ? 0 : m * k, batchB === 1 ? 0 : k * n];
+    const jobs = Array.from({ length: pool.threads }, (_, t) => share(batch, pool.threads, t)).filter(([i0, i1]) => i1 > i0);
+    pool.run(kernels, jobs.map(([i0, i1]) => ['gemm', pa + 4 * i0 * sa, pb + 4 * i0 * sb, pc + 4 * i0 * m * n, m, k, n, i1 - i0, sa, sb, m * n]));
     return out;
   }
   const aIndex = broadcastIndex(outBatch, p.aBatch);

@@ -7,6 +7,10 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { KERNELS_WASM_BASE64 } from './binary';
+import { KernelPool } from './pool';
+
+/** Set on a BackendWasm by wasm-threads.ts: how many threads the SIMD kernels may use. */
+export const KERNEL_THREADS = Symbol.for('ml-efficiency-repro.wasm-kernels.threads');
 
 /** The exports of assembly/index.ts (pointers are heap byte offsets, counts elements). */
 export interface KernelModule {
@@ -30,19 +34,31 @@ export interface KernelModule {
   adam(w: number, m: number, v: number, g: number, wOut: number, mOut: number, vOut: number, n: number, b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, c1: number, c2: number, eps: number, negLr: number): void;
 }
 
-const instances = new WeakMap<object, KernelModule>();
+const instances = new WeakMap<object, { kernels: KernelModule; pool?: KernelPool }>();
 const compiled: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
 
-export function kernelModule(backend: BackendWasm): KernelModule {
-  let k = instances.get(backend);
-  if (!k) {
+function instance(backend: BackendWasm): { kernels: KernelModule; pool?: KernelPool } {
+  let entry = instances.get(backend);
+  if (!entry) {
     const memory = heapMemory(backend);
-    const variant = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const variant = shared ? 'shared' : 'plain';
     const module = (compiled[variant] ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64[variant])));
-    k = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelModule;
-    instances.set(backend, k);
+    const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelModule;
+    const threads = (backend as unknown as Record<symbol, number | undefined>)[KERNEL_THREADS] ?? 1;
+    entry = { kernels, pool: shared && threads > 1 ? new KernelPool(module, memory, threads) : undefined };
+    instances.set(backend, entry);
   }
-  return k;
+  return entry;
+}
+
+export function kernelModule(backend: BackendWasm): KernelModule {
+  return instance(backend).kernels;
+}
+
+/** The worker pool of this backend's kernels (undefined on one thread). */
+export function kernelPool(backend: BackendWasm): KernelPool | undefined {
+  return instance(backend).pool;
 }
 
 /** tfjs' heap: exported by the SIMD build's instance, created in JS by the threaded build. */

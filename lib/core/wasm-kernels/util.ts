@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { kernelModule, type KernelModule } from './module';
+import { kernelModule, kernelPool, type KernelModule } from './module';
+import type { KernelPool } from './pool';
 
 export const WASM = 'wasm';
 /** Marks our replacement kernelFunc and remembers the stock one, across module copies. */
@@ -78,4 +79,9 @@ export function ptr(backend: BackendWasm, info: tf.TensorInfo): number {
 /** Our SIMD kernels, bound to this backend's heap. */
 export function simd(backend: BackendWasm): KernelModule {
   return kernelModule(backend);
+}
+
+/** Their worker pool, when the backend has kernel threads (undefined on one thread). */
+export function simdPool(backend: BackendWasm): KernelPool | undefined {
+  return kernelPool(backend);
 }
