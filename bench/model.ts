@@ -2,12 +2,12 @@
  * The benchmarked training step: a small language model (token embedding, pre-LayerNorm
  * causal self-attention with a fused QKV projection, GELU MLP of width 4D, LM head,
  * cross-entropy, Adam), built from the project's own layers (lib/nn: layerNorm, gelu,
- * crossEntropy; tf.train.adam), so it runs whatever those run on the active backend —
+ * softmax, crossEntropy; tf.train.adam), so it runs whatever those run on the active backend —
  * the fused wasm kernels included. bench/torch_step.py is the same model in PyTorch.
  */
 import * as tf from '@tensorflow/tfjs';
 import { RunRng } from '../lib/core/rng';
-import { gelu, layerNorm } from '../lib/nn/layers';
+import { gelu, layerNorm, softmax } from '../lib/nn/layers';
 import { crossEntropy } from '../lib/nn/training';
 
 export interface Shapes {
@@ -54,7 +54,7 @@ export function buildModel(s: Shapes, seed: number): StepModel {
     const qkv = rows(layerNorm(x, p.ln1g, p.ln1b), p.wqkv).reshape([B, T, 3, H, dh]).transpose([2, 0, 3, 1, 4]);
     const [q, k, v] = tf.unstack(qkv) as tf.Tensor4D[]; // each [B, H, T, dh]
     const scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(dh)).add(mask);
-    const attn = tf.matMul(tf.softmax(scores), v).transpose([0, 2, 1, 3]); // [B, T, H, dh]
+    const attn = tf.matMul(softmax(scores), v).transpose([0, 2, 1, 3]); // [B, T, H, dh]
     x = x.add(rows(attn, p.wo).reshape([B, T, D]));
     const m = rows(gelu(rows(layerNorm(x, p.ln2g, p.ln2b), p.w1).add(p.b1)), p.w2).add(p.b2);
     x = x.add(m.reshape([B, T, D]));

@@ -3,7 +3,7 @@
  * parameter store whose initialisers are all seeded, dense layers, normalisations and
  * GELU. Paper-specific layers (attention variants, GAU, MoE, MRL heads) build on these.
  *
- * On wasm the norms and GELU run as fused SIMD kernels (lib/core/wasm-kernels/fused.ts):
+ * On wasm the norms, GELU and softmax run as fused SIMD kernels (lib/core/wasm-kernels/fused.ts):
  * same maths, one pass forward and one backward instead of a chain of tfjs ops; other
  * backends keep the tfjs composition below.
  *
@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
-import { fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm } from '../core/wasm-kernels';
+import { fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from '../core/wasm-kernels';
 
 export interface Dense {
   w: tf.Variable;
@@ -113,4 +113,10 @@ export function gelu(x: tf.Tensor): tf.Tensor {
     const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(0.5).mul(inner.tanh().add(1));
   });
+}
+
+/** Softmax over the last axis (tf.softmax; on wasm one fused kernel each way, the gradient included). */
+export function softmax(x: tf.Tensor): tf.Tensor {
+  if (fusable(x)) return fusedSoftmax(x);
+  return tf.softmax(x, -1);
 }

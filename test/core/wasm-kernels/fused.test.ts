@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../lib/core/backend';
 import { fusedOpsActive, fusedSoftmax, useWasmKernels } from '../../../lib/core/wasm-kernels';
-import { gelu, layerNorm, rmsNorm } from '../../../lib/nn/layers';
+import { gelu, layerNorm, rmsNorm, softmax } from '../../../lib/nn/layers';
 import { crossEntropy } from '../../../lib/nn/training';
 import { assertCpuParity, on, randn, relativeError } from './parity';
 
@@ -77,6 +77,8 @@ test('softmax matches tf.softmax on cpu, including -1e9 masked entries (exactly 
     const f = (soft: (t: tf.Tensor) => tf.Tensor) => () => valueAndGrads(soft, [tf.tensor(x, [6, v])], tf.tensor(w, [6, v]));
     const want = await on('cpu', f((t) => tf.softmax(t)));
     const got = await on('wasm', f((t) => fusedSoftmax(t)));
+    const viaLayer = await on('wasm', f((t) => softmax(t)));
+    assert.deepEqual(viaLayer, got, 'lib/nn softmax fuses on wasm');
     for (let i = 0; i < want.length; i++) {
       const err = relativeError(got[i], want[i]);
       assert.ok(err < TOLERANCE, `softmax v=${v} output ${i}: relative error ${err}`);
