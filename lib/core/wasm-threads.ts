@@ -67,14 +67,17 @@ export async function createThreadedWasmBackend(threads: number, wasmDir: string
   // At least 1: Emscripten's start-up waits for the pool's workers to load and never
   // finishes with none.
   const source = factory.toString().replace(POOL_SIZE_SOURCE, `var pthreadPoolSize=${Math.max(1, xnnThreads - 1)};`);
+  // esbuild (the bundle) renames the factory's require() calls to __require(): both
+  // names are given, in the worker file and to the evaluated copy here.
   const files = writeOnce({
     'worker.cjs': workerSource.replace(/\n/g, '\\n'),
     // What tfjs puts in its main-script Blob: the factory's source under the global
     // name the worker calls.
-    'main.cjs': `var WasmBackendModuleThreadedSimd = ${source}`,
+    'main.cjs': `var __require = require;\nvar WasmBackendModuleThreadedSimd = ${source}`,
   });
   const main = files['main.cjs'];
-  const sizedFactory = vm.runInThisContext(`(function (require, __dirname, __filename) { return ${source}; })`, { filename: main })(createRequire(main), path.dirname(main), main) as Factory;
+  const req = createRequire(main);
+  const sizedFactory = vm.runInThisContext(`(function (require, __require, __dirname, __filename) { return ${source}; })`, { filename: main })(req, req, path.dirname(main), main) as Factory;
   const wasmFile = path.join(wasmDir, 'tfjs-backend-wasm-threaded-simd.wasm');
   const binary = fs.readFileSync(wasmFile);
 
