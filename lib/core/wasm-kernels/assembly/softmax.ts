@@ -7,7 +7,7 @@ import { expv, hmax, hsum, hsumLanes, loadTail, logf, storeTail } from './vec';
   let m: f32 = -Infinity;
   if (v4 > 0) {
     let acc = v128.load(p);
-    for (let j = 4; j < v4; j += 4) acc = f32x4.max(acc, v128.load(p + (<usize>j << 2)));
+    for (let j = 4; j < v4; j += 4) acc = f32x4.pmax(acc, v128.load(p + (<usize>j << 2)));
     m = hmax(acc);
   }
   for (let j = v4; j < v; j++) m = max(m, load<f32>(p + (<usize>j << 2)));
