@@ -225,13 +225,17 @@ async function loadWasm(): Promise<string> {
 export function wasmThreadsRequested(env: NodeJS.ProcessEnv = process.env): number {
   const text = env.REPRO_WASM_THREADS?.trim();
   const cores = os.cpus().length || 1;
-  const wanted = !text ? DEFAULT_WASM_THREADS(cores) : text === 'all' ? cores : Number(text);
+  const wanted = !text ? DEFAULT_WASM_THREADS : text === 'all' ? cores : Number(text);
   if (!Number.isInteger(wanted) || wanted < 1) throw new BackendError(`REPRO_WASM_THREADS='${text}': expected a positive integer or 'all'`);
   return Math.min(wanted, MAX_WASM_THREADS);
 }
 
-/** Threads by default, given the machine's cores (see bench/README.md for the measurements). */
-const DEFAULT_WASM_THREADS = (cores: number): number => Math.min(cores, 1);
+/**
+ * One thread by default: on the 2-core machine this was measured on (bench/README.md,
+ * "Threads"), 2 threads lost to 1 whenever anything else ran, and the threaded build
+ * costs 0.2–0.7 s of start-up per process. Opt in with REPRO_WASM_THREADS.
+ */
+const DEFAULT_WASM_THREADS = 1;
 
 let activeWasmThreads: number | undefined;
 /** Why the threaded factory failed (tf.setBackend only reports that it did). */

@@ -15,9 +15,10 @@
  * through tfjs' XNNPACK, which packs the right operand on every call: weights change
  * every step), and a batched product is one call instead of one XNNPACK call per batch
  * element with a copy of each operand. Both accumulate each output over k in order with
- * a separate multiply and add, so the numbers are the same bits. With XNNPACK threads
- * (wasm-threads.ts) the unbatched products go to XNNPACK, which splits them across
- * threads; our GEMM is single-threaded.
+ * a separate multiply and add, so the numbers are the same bits. With threads
+ * (wasm-threads.ts) the GEMM splits products over its own worker pool (pool.ts) by
+ * output rows or batch elements; without that pool but with XNNPACK threads, unbatched
+ * products go to XNNPACK, which splits them.
  *
  * (Before the GEMM, products ran on XNNPACK, batched ones one element at a time; that
  * path is kept for _FusedMatMul, whose bias XNNPACK adds first, and as the 'matmul-fix'
