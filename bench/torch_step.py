@@ -109,14 +109,17 @@ def main():
         with torch.no_grad():
             return loss_fn().item()
 
-    def samples_ms(f, reps, warmup):
+    def samples_ms(f, reps, warmup, cpu=None):
+        """Wall ms per call; with cpu=[], also the process CPU ms per call (robust to other load)."""
         for _ in range(warmup):
             f()
         ts = []
         for _ in range(reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f()
             ts.append((time.perf_counter() - t0) * 1e3)
+            if cpu is not None:
+                cpu.append((time.process_time() - c0) * 1e3)
         return ts
 
     def median_ms(f, reps, warmup):
@@ -124,7 +127,8 @@ def main():
 
     first_loss = fwd()
     fwd_samples = samples_ms(fwd, a.reps, a.warmup)
-    step_samples = samples_ms(step, a.reps, a.warmup)
+    step_cpu_samples = []
+    step_samples = samples_ms(step, a.reps, a.warmup, step_cpu_samples)
 
     mm = {}
     S = a.mm
@@ -136,7 +140,7 @@ def main():
     print(json.dumps(dict(
         torch=torch.__version__, threads=torch.get_num_threads(),
         fwd_ms=statistics.median(fwd_samples), step_ms=statistics.median(step_samples),
-        fwd_samples=fwd_samples, step_samples=step_samples,
+        fwd_samples=fwd_samples, step_samples=step_samples, step_cpu_samples=step_cpu_samples,
         initial_loss=first_loss, matmul_gflops=mm, matmul_size=S, blas=libs, openblas=openblas_info(libs),
     )))
 

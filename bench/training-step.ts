@@ -86,6 +86,8 @@ interface ChildResult {
   device: string;
   fwdSamples: number[];
   stepSamples: number[];
+  /** Process CPU time per step (all threads): less sensitive to other load than wall time. */
+  stepCpuSamples: number[];
   /** Loss of every step in order (warm-up included): compares the numbers of two contenders. */
   losses: number[];
   tensorsGrewBy: number;
@@ -99,6 +101,7 @@ interface TorchChild {
   threads: number;
   fwd_samples: number[];
   step_samples: number[];
+  step_cpu_samples: number[];
   initial_loss: number;
   matmul_gflops: Record<string, number>;
   blas: string[];
@@ -112,12 +115,18 @@ async function child(spec: { shapes: Shapes; backend: 'wasm' | 'cpu'; level: Was
   if (spec.backend === 'wasm') useWasmKernels(spec.level);
   const model = buildModel(spec.shapes, 1234);
   const losses: number[] = [];
-  const time = (f: () => void, n: number): number[] => {
+  const stepCpuSamples: number[] = [];
+  const time = (f: () => void, n: number, cpu?: number[]): number[] => {
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       f();
       out.push(performance.now() - t0);
+      if (cpu) {
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }
     }
     return out;
   };
@@ -126,12 +135,12 @@ async function child(spec: { shapes: Shapes; backend: 'wasm' | 'cpu'; level: Was
   losses.push(model.step()); // creates Adam's slots: the tensor count below is steady-state
   time(() => losses.push(model.step()), spec.warmup - 1);
   const before = tf.memory().numTensors;
-  const stepSamples = time(() => losses.push(model.step()), spec.reps);
+  const stepSamples = time(() => losses.push(model.step()), spec.reps, stepCpuSamples);
   const tensorsGrewBy = tf.memory().numTensors - before;
   model.dispose();
   const matmulGflops = matmulRates(spec.mm, spec.backend === 'cpu' ? 1 : 3);
   const simdPeakGflops = spec.backend === 'wasm' ? simdPeak() : undefined;
-  return { device: info.device, fwdSamples, stepSamples, losses, tensorsGrewBy, matmulGflops, simdPeakGflops };
+  return { device: info.device, fwdSamples, stepSamples, stepCpuSamples, losses, tensorsGrewBy, matmulGflops, simdPeakGflops };
 }
 
 function median(xs: number[]): number {
@@ -227,6 +236,7 @@ interface Row {
   stepMs: number;
   fwdSamples: number[];
   stepSamples: number[];
+  stepCpuSamples: number[];
   matmulGflops: Record<string, number>;
   simdPeakGflops?: number;
   device?: string;
@@ -277,12 +287,13 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0];
       loads.push(load);
       log(`round ${r + 1}/${o.rounds}: ${c.label} (load ${load.toFixed(2)})`);
-      const row = rows.get(c.id) ?? { id: c.id, label: c.label, threads: c.kind === 'tfjs' ? c.threads : 1, fwdMs: NaN, stepMs: NaN, fwdSamples: [], stepSamples: [], matmulGflops: {}, loads: [] };
+      const row = rows.get(c.id) ?? { id: c.id, label: c.label, threads: c.kind === 'tfjs' ? c.threads : 1, fwdMs: NaN, stepMs: NaN, fwdSamples: [], stepSamples: [], stepCpuSamples: [], matmulGflops: {}, loads: [] };
       row.loads.push(load);
       if (c.kind === 'tfjs') {
         const res = runTfjs(c, o, o.reps, 2);
         row.fwdSamples.push(...res.fwdSamples);
         row.stepSamples.push(...res.stepSamples);
+        row.stepCpuSamples.push(...res.stepCpuSamples);
         row.device = res.device;
         row.tensorsGrewBy = res.tensorsGrewBy;
         row.losses = res.losses;
@@ -293,6 +304,7 @@ async function main(): Promise<void> {
         (torchRuns[c.id] ??= []).push(res);
         row.fwdSamples.push(...res.fwd_samples);
         row.stepSamples.push(...res.step_samples);
+        row.stepCpuSamples.push(...res.step_cpu_samples);
         row.matmulGflops = res.matmul_gflops;
         row.device = `${res.openblas?.corename ?? 'no OpenBLAS'} (${res.blas.join(', ') || 'no BLAS found'})`;
       }
@@ -304,7 +316,7 @@ async function main(): Promise<void> {
     loads.push(load);
     log(`${cpuRow.label} (load ${load.toFixed(2)})`);
     const res = runTfjs(cpuRow, o, 1, 1);
-    rows.set('cpu', { id: 'cpu', label: cpuRow.label, threads: 1, fwdMs: NaN, stepMs: NaN, fwdSamples: res.fwdSamples, stepSamples: res.stepSamples, matmulGflops: res.matmulGflops, device: res.device, tensorsGrewBy: res.tensorsGrewBy, losses: res.losses, loads: [load] });
+    rows.set('cpu', { id: 'cpu', label: cpuRow.label, threads: 1, fwdMs: NaN, stepMs: NaN, fwdSamples: res.fwdSamples, stepSamples: res.stepSamples, stepCpuSamples: res.stepCpuSamples, matmulGflops: res.matmulGflops, device: res.device, tensorsGrewBy: res.tensorsGrewBy, losses: res.losses, loads: [load] });
   }
   for (const row of rows.values()) {
     row.fwdMs = median(row.fwdSamples);
@@ -323,7 +335,8 @@ async function main(): Promise<void> {
   // --- table ---
   const num = (v: number | undefined | null, d = 1) => (v === undefined || v === null || !Number.isFinite(v) ? '-' : v.toFixed(d));
   const best = (r: Row) => Math.min(...r.stepSamples);
-  const header = ['backend', 'threads', 'fwd ms', 'step ms', 'x torch', ...(torchForced ? ['x torch forced'] : []), 'best step ms', 'x torch (best)', 'step/fwd', 'step GFLOP/s', `matMul ${o.mm}³ GFLOP/s nn / tn / nt`, '% of SIMD128 ceiling (nn)'];
+  const cpuMs = (r: Row) => median(r.stepCpuSamples);
+  const header = ['backend', 'threads', 'fwd ms', 'step ms', 'x torch', ...(torchForced ? ['x torch forced'] : []), 'best step ms', 'x torch (best)', 'step CPU ms', 'x torch (CPU)', 'step/fwd', 'step GFLOP/s', `matMul ${o.mm}³ GFLOP/s nn / tn / nt`, '% of SIMD128 ceiling (nn)'];
   const lines = all.map((r) => {
     const isWasm = r.id.startsWith('wasm');
     const mm = ['nn', 'tn', 'nt'].map((k) => num(r.matmulGflops[k], 1)).join(' / ');
@@ -331,6 +344,7 @@ async function main(): Promise<void> {
     return [
       r.label, String(r.threads), num(r.fwdMs), num(r.stepMs), num(torch ? r.stepMs / torch.stepMs : null, 2),
       ...(torchForced ? [num(r.stepMs / torchForced.stepMs, 2)] : []), num(best(r)), num(torch ? best(r) / best(torch) : null, 2),
+      num(cpuMs(r)), num(torch ? cpuMs(r) / cpuMs(torch) : null, 2),
       num(r.stepMs / r.fwdMs, 2), num(flops / r.stepMs / 1e6, 1), mm, ceiling,
     ];
   });
@@ -339,7 +353,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   notes.push(`CPU: ${cpu.model}${cpu.family ? ` (family ${cpu.family}, model ${cpu.modelNumber})` : ''}, ${os.cpus().length} cores, AVX2 ${cpu.avx2 ? 'yes' : 'no'}, AVX-512 ${cpu.avx512 ? 'yes' : 'no'}; Node ${process.version}, tfjs ${tf.version.tfjs}`);
   notes.push(`1-minute load average before each contender: ${loadRange} (on ${os.cpus().length} cores; the bench's own processes count in it, about 1)`);
-  notes.push('step ms: median of all rounds\' samples; best: the fastest sample (least disturbed by other load)');
+  notes.push('step ms: median of all rounds\' samples; best: the fastest sample (least disturbed by other load); step CPU ms: median process CPU time per step, all threads (on one thread the least load-sensitive measure; with threads it adds their CPU, so it shows cost, not speed)');
   if (openblas) notes.push(`PyTorch BLAS: ${openblas.config ?? 'OpenBLAS'}; detected core ${openblas.corename}${forced ? `; this CPU has AVX-512 and 0.3.21 fell back to ${openblas.corename}: the forced row sets OPENBLAS_CORETYPE=${forced}` : cpu.avx512 ? ' (an AVX-512 kernel: detection did not fall back)' : ''}`);
   if (process.env.OPENBLAS_CORETYPE) notes.push(`this environment sets OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE}; the bench removes it for the detected row`);
   else if (torchRuns.torch) notes.push(`PyTorch BLAS: ${torchRuns.torch[0].blas.join(', ') || 'none found'} — not OpenBLAS${/blas\.so|libblas/.test(torchRuns.torch[0].blas.join(' ')) ? ': the reference BLAS makes PyTorch ~50x slower, the ratios flatter tfjs (apt-get install libopenblas0-pthread)' : ''}`);
@@ -363,7 +377,7 @@ async function main(): Promise<void> {
     simdPeakGflopsPerThread: peak ?? null,
     openblas,
     forcedCoretype: forced ?? null,
-    results: all.map((r) => ({ ...r, bestStepMs: best(r), ratioToTorchBest: torch ? best(r) / best(torch) : null, ratioToTorch: torch ? r.stepMs / torch.stepMs : null, ratioToTorchForced: torchForced ? r.stepMs / torchForced.stepMs : null, stepGflops: flops / r.stepMs / 1e6, sameLossesAsOneThread: sameBits(r) ?? null })),
+    results: all.map((r) => ({ ...r, bestStepMs: best(r), ratioToTorchBest: torch ? best(r) / best(torch) : null, stepCpuMs: cpuMs(r), ratioToTorchCpu: torch ? cpuMs(r) / cpuMs(torch) : null, ratioToTorch: torch ? r.stepMs / torch.stepMs : null, ratioToTorchForced: torchForced ? r.stepMs / torchForced.stepMs : null, stepGflops: flops / r.stepMs / 1e6, sameLossesAsOneThread: sameBits(r) ?? null })),
     torch: torchRuns,
   });
   const mdFile = out.replace(/\.json$/, '') + '.md';
