@@ -1,5 +1,5 @@
 /**
- * Picks the tfjs backend (DESIGN §3) and says why each faster one was skipped.
+ * Picks the tfjs backend and says why each faster one was skipped.
  *
  * auto: tensorflow (tfjs-node-gpu / tfjs-node, optional, when installed and loadable)
  *    -> webgpu (Dawn over Vulkan, hardware adapters only) -> wasm (SIMD; threads: see

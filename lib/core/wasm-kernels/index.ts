@@ -1,5 +1,5 @@
 /**
- * Fixes, replacements and additions to tfjs-backend-wasm's kernels (DESIGN §3),
+ * Fixes, replacements and additions to tfjs-backend-wasm's kernels,
  * installed by `selectBackend` when wasm is chosen:
  *
  * - matmul.ts: every product through a fast path (the SIMD GEMM, or XNNPACK when it has

@@ -1,5 +1,5 @@
 /**
- * Matrix products on tfjs-backend-wasm (DESIGN §3).
+ * Matrix products on tfjs-backend-wasm.
  *
  * The stock wasm BatchMatMul/_FusedMatMul reaches XNNPACK only when neither operand is
  * transposed AND both have batch size 1; everything else runs a scalar triple loop at

@@ -1,5 +1,5 @@
 /**
- * Parity of the wasm kernel fixes against the cpu backend (the reference, DESIGN §3).
+ * Parity of the wasm matMul fixes against the cpu backend (the reference).
  *
  * Tolerance: relative error (max |wasm - cpu| / max |cpu|) below 1e-4. Both compute in
  * float32 with different summation orders (XNNPACK blocks and SIMD-accumulates, cpu sums
