@@ -2,8 +2,11 @@
 on ONE CPU thread, same shapes. Prints one JSON object on stdout.
 
 Run by the TypeScript bench (python3 bench/torch_step.py --B 8 --T 128 ...); needs
-Debian's python3-torch.
+Debian's python3-torch. Reports which BLAS ran, and for OpenBLAS the core kernel it chose
+(OpenBLAS 0.3.21 does not know every CPU and then falls back to an older kernel; the
+bench sets OPENBLAS_CORETYPE only in a separately labelled row).
 """
+import ctypes
 import argparse
 import json
 import math
@@ -37,6 +40,30 @@ def blas_libraries():
     except OSError:
         pass
     return sorted(libs)
+
+
+def openblas_info(libs):
+    """Core and build of the OpenBLAS mapped into this process (None without OpenBLAS)."""
+    path = next((p for p in libs if "openblas" in p.rsplit("/", 1)[-1]), None)
+    if path is None:
+        return None
+    info = {"library": path}
+    try:
+        lib = ctypes.CDLL(path)
+        for name in ("openblas_get_corename", "openblas_get_config"):
+            f = getattr(lib, name)
+            f.restype = ctypes.c_char_p
+            info[name.replace("openblas_get_", "")] = f().decode()
+        lib.openblas_get_num_threads.restype = ctypes.c_int
+        info["threads"] = lib.openblas_get_num_threads()
+    except (OSError, AttributeError) as e:
+        info["error"] = str(e)
+    try:
+        from threadpoolctl import threadpool_info
+        info["threadpoolctl"] = [i for i in threadpool_info() if i.get("internal_api") == "openblas"]
+    except ImportError:
+        pass
+    return info
 
 
 def main():
@@ -82,19 +109,26 @@ def main():
         with torch.no_grad():
             return loss_fn().item()
 
-    def median_ms(f, reps, warmup):
+    def samples_ms(f, reps, warmup, cpu=None):
+        """Wall ms per call; with cpu=[], also the process CPU ms per call (robust to other load)."""
         for _ in range(warmup):
             f()
         ts = []
         for _ in range(reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             f()
             ts.append((time.perf_counter() - t0) * 1e3)
-        return statistics.median(ts)
+            if cpu is not None:
+                cpu.append((time.process_time() - c0) * 1e3)
+        return ts
+
+    def median_ms(f, reps, warmup):
+        return statistics.median(samples_ms(f, reps, warmup))
 
     first_loss = fwd()
-    fwd_ms = median_ms(fwd, a.reps, a.warmup)
-    step_ms = median_ms(step, a.reps, a.warmup)
+    fwd_samples = samples_ms(fwd, a.reps, a.warmup)
+    step_cpu_samples = []
+    step_samples = samples_ms(step, a.reps, a.warmup, step_cpu_samples)
 
     mm = {}
     S = a.mm
@@ -102,9 +136,12 @@ def main():
     for name, f in dict(nn=lambda: x @ y, tn=lambda: x.t() @ y, nt=lambda: x @ y.t()).items():
         ms = median_ms(f, 5, 2)
         mm[name] = 2 * S ** 3 / ms / 1e6
+    libs = blas_libraries()
     print(json.dumps(dict(
-        torch=torch.__version__, threads=torch.get_num_threads(), fwd_ms=fwd_ms, step_ms=step_ms,
-        initial_loss=first_loss, matmul_gflops=mm, matmul_size=S, blas=blas_libraries(),
+        torch=torch.__version__, threads=torch.get_num_threads(),
+        fwd_ms=statistics.median(fwd_samples), step_ms=statistics.median(step_samples),
+        fwd_samples=fwd_samples, step_samples=step_samples, step_cpu_samples=step_cpu_samples,
+        initial_loss=first_loss, matmul_gflops=mm, matmul_size=S, blas=libs, openblas=openblas_info(libs),
     )))
 
 

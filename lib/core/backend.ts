@@ -2,7 +2,8 @@
  * Picks the tfjs backend (ARCHITECTURE.md §3) and says why each faster one was skipped.
  *
  * auto: tensorflow (tfjs-node-gpu / tfjs-node, optional, when installed and loadable)
- *    -> webgpu (Dawn over Vulkan, hardware adapters only) -> wasm (SIMD, 1 thread) -> cpu.
+ *    -> webgpu (Dawn over Vulkan, hardware adapters only) -> wasm (SIMD; threads: see
+ *    wasmThreadsRequested) -> cpu.
  * A backend named explicitly is loaded or a BackendError says why not.
  *
  * Optional packages are required lazily through createRequire rooted at the repository
@@ -17,6 +18,7 @@ import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, listChoices } from './errors';
 import { packageDir, repoRoot } from './paths';
 import { registerWasmKernels } from './wasm-kernels';
+import { createThreadedWasmBackend, MAX_WASM_THREADS } from './wasm-threads';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly ('auto' | BackendName)[] = ['auto', 'webgpu', 'wasm', 'cpu', 'tensorflow'];
@@ -195,12 +197,78 @@ async function loadWasm(): Promise<string> {
       // already initialised: the path no longer matters
     }
   }
-  // One thread: the node build has no worker pool, and timings stay comparable.
+  // tfjs' own loader always takes the single-threaded SIMD build in Node; threads come
+  // from wasm-threads.ts instead.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   registerWasmKernels();
-  await activate('wasm');
+  const threads = wasmThreadsRequested();
+  let note = '';
+  try {
+    useWasmFactory(threads, dist);
+    await activate('wasm');
+  } catch (err) {
+    if (threads === 1) throw err;
+    // Threads are a speed-up, never a reason to lose wasm: fall back to one thread.
+    note = ` (${threads} threads unavailable: ${firstLine(threadedInitError ?? err)})`;
+    useWasmFactory(1, dist);
+    await activate('wasm');
+  }
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  return `${cpuModel()}, wasm ${simd ? 'SIMD' : 'no SIMD'}, 1 thread`;
+  return `${cpuModel()}, wasm ${simd ? 'SIMD' : 'no SIMD'}, ${activeWasmThreads === 1 ? '1 thread' : `${activeWasmThreads} threads`}${note}`;
+}
+
+/**
+ * Threads of the wasm backend: REPRO_WASM_THREADS (a count, or 'all': one per core),
+ * else DEFAULT_WASM_THREADS; at most MAX_WASM_THREADS. Results are bit-identical for
+ * any count (test/core/wasm-threads.test.ts); only speed changes.
+ */
+export function wasmThreadsRequested(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.REPRO_WASM_THREADS?.trim();
+  const cores = os.cpus().length || 1;
+  const wanted = !text ? DEFAULT_WASM_THREADS : text === 'all' ? cores : Number(text);
+  if (!Number.isInteger(wanted) || wanted < 1) throw new BackendError(`REPRO_WASM_THREADS='${text}': expected a positive integer or 'all'`);
+  return Math.min(wanted, MAX_WASM_THREADS);
+}
+
+/**
+ * One thread by default: on the 2-core machine this was measured on (bench/README.md,
+ * "Threads"), 2 threads lost to 1 whenever anything else ran, and the threaded build
+ * costs 0.2–0.7 s of start-up per process. Opt in with REPRO_WASM_THREADS.
+ */
+const DEFAULT_WASM_THREADS = 1;
+
+let activeWasmThreads: number | undefined;
+/** Why the threaded factory failed (tf.setBackend only reports that it did). */
+let threadedInitError: unknown;
+let stockWasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | undefined;
+const WASM_PRIORITY = 2; // tfjs-backend-wasm's own
+
+/**
+ * Registers the 'wasm' backend factory for this thread count: tfjs' own (1 thread) or
+ * the threaded build. Changing the count re-creates the backend (its tensors are lost),
+ * so choose it before the first wasm tensor.
+ */
+function useWasmFactory(threads: number, dist: string): void {
+  stockWasmFactory ??= tf.findBackendFactory('wasm') ?? undefined;
+  if (threads === (activeWasmThreads ?? 1) && tf.findBackendFactory('wasm')) {
+    activeWasmThreads = threads;
+    return;
+  }
+  if (!stockWasmFactory) throw new Unavailable('tfjs-backend-wasm did not register its backend');
+  const threaded = path.join(dist, 'tfjs-backend-wasm-threaded-simd.wasm');
+  if (threads > 1 && !fs.existsSync(threaded)) throw new Unavailable(`no ${threaded}`);
+  tf.removeBackend('wasm');
+  threadedInitError = undefined;
+  const factory = async () => {
+    try {
+      return await createThreadedWasmBackend(threads, dist);
+    } catch (err) {
+      threadedInitError = err;
+      throw err;
+    }
+  };
+  tf.registerBackend('wasm', threads === 1 ? stockWasmFactory : factory, WASM_PRIORITY);
+  activeWasmThreads = threads;
 }
 
 // -----------------------------------------------------------------------------------

@@ -3,12 +3,17 @@
  * parameter store whose initialisers are all seeded, dense layers, normalisations and
  * GELU. Paper-specific layers (attention variants, GAU, MoE, MRL heads) build on these.
  *
+ * On wasm the norms, GELU and softmax run as fused SIMD kernels (lib/core/wasm-kernels/fused.ts):
+ * same maths, one pass forward and one backward instead of a chain of tfjs ops; other
+ * backends keep the tfjs composition below.
+ *
  * tfjs notes that shaped this file:
  * - matMul of a 3-D tensor by a 2-D weight has a wrong gradient in tfjs 4.22, so dense
  *   layers fold the leading dimensions into one before multiplying.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
+import { fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from '../core/wasm-kernels';
 
 export interface Dense {
   w: tf.Variable;
@@ -79,7 +84,14 @@ export function applyDense(x: tf.Tensor, d: Dense): tf.Tensor {
   });
 }
 
+/** True when the fused kernels can take x with a [D] parameter over its last axis. */
+function fusable(x: tf.Tensor, ...params: tf.Tensor[]): boolean {
+  const d = x.shape[x.rank - 1];
+  return x.rank >= 1 && x.dtype === 'float32' && x.size > 0 && params.every((p) => p.rank === 1 && p.shape[0] === d && p.dtype === 'float32') && fusedOpsActive();
+}
+
 export function rmsNorm(x: tf.Tensor, gain: tf.Variable, eps = 1e-6): tf.Tensor {
+  if (fusable(x, gain)) return fusedRmsNorm(x, gain, eps);
   return tf.tidy(() => {
     const ms = x.square().mean(-1, true);
     return x.mul(ms.add(eps).rsqrt()).mul(gain);
@@ -87,6 +99,7 @@ export function rmsNorm(x: tf.Tensor, gain: tf.Variable, eps = 1e-6): tf.Tensor 
 }
 
 export function layerNorm(x: tf.Tensor, gain: tf.Variable, bias: tf.Variable, eps = 1e-5): tf.Tensor {
+  if (fusable(x, gain, bias)) return fusedLayerNorm(x, gain, bias, eps);
   return tf.tidy(() => {
     const { mean, variance } = tf.moments(x, -1, true);
     return x.sub(mean).mul(variance.add(eps).rsqrt()).mul(gain).add(bias);
@@ -95,8 +108,15 @@ export function layerNorm(x: tf.Tensor, gain: tf.Variable, bias: tf.Variable, ep
 
 /** GELU, tanh approximation (written out so every backend has its gradient). */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (fusable(x)) return fusedGelu(x);
   return tf.tidy(() => {
     const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
     return x.mul(0.5).mul(inner.tanh().add(1));
   });
+}
+
+/** Softmax over the last axis (tf.softmax; on wasm one fused kernel each way, the gradient included). */
+export function softmax(x: tf.Tensor): tf.Tensor {
+  if (fusable(x)) return fusedSoftmax(x);
+  return tf.softmax(x, -1);
 }

@@ -3,12 +3,18 @@
  * step, and a learning-rate schedule hook.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedCrossEntropy, fusedOpsActive } from '../core/wasm-kernels';
 
-/** Mean cross-entropy of logits [..., V] against int32 targets [...]. */
+/**
+ * Mean cross-entropy of logits [..., V] against int32 targets [...]. On wasm one fused
+ * kernel each way (lib/core/wasm-kernels/fused.ts) replaces logSoftmax, oneHot, mul,
+ * sum and mean.
+ */
 export function crossEntropy(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const v = logits.shape[logits.rank - 1];
     const flat = logits.reshape([-1, v]);
+    if (logits.dtype === 'float32' && logits.size > 0 && fusedOpsActive()) return fusedCrossEntropy(flat, targets.toInt().reshape([-1]));
     const logp = tf.logSoftmax(flat, -1);
     const onehot = tf.oneHot(targets.toInt().reshape([-1]), v);
     return logp.mul(onehot).sum(-1).mean().neg() as tf.Scalar;

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
-import { applyDense, gelu, ParamStore, rmsNorm, type Dense } from './layers';
+import { applyDense, gelu, ParamStore, rmsNorm, softmax, type Dense } from './layers';
 import { crossEntropy } from './training';
 
 /** cos/sin tables [T, dh/2] for positions offset..offset+T-1 (base 10000). */
@@ -65,7 +65,7 @@ export function softmaxAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, opts:
     const dh = q.shape[q.rank - 1];
     let scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(dh));
     if (opts.causal) scores = scores.add(causalMaskBias(q.shape[q.rank - 2], k.shape[k.rank - 2]));
-    return tf.matMul(tf.softmax(scores, -1), v);
+    return tf.matMul(softmax(scores), v);
   });
 }
 

@@ -50,6 +50,15 @@ test('the bundle unpacks its wasm binaries and runs on the wasm backend', () => 
   assert.equal(run.backend.name, 'wasm');
 });
 
+test('the bundle runs the threaded wasm build, with the numbers of one thread', () => {
+  const r = runBundle(['--only', 'rer', '--profile', 'smoke', '--backend', 'wasm', '--out', 'out-wasm-2', '--quiet'], { REPRO_WASM_THREADS: '2' });
+  assert.equal(r.status, 0, r.stderr);
+  const dir = (out: string) => path.join(lonely, out, 'rer', 'smoke');
+  const run = JSON.parse(fs.readFileSync(path.join(dir('out-wasm-2'), 'run.json'), 'utf8'));
+  assert.match(run.backend.device, /wasm SIMD, 2 threads$/);
+  assert.equal(fs.readFileSync(path.join(dir('out-wasm-2'), 'metrics.jsonl'), 'utf8'), fs.readFileSync(path.join(dir('out-wasm'), 'metrics.jsonl'), 'utf8'));
+});
+
 test('the bundle reads datasets from --data DIR and rejects a missing one in one line', () => {
   const bad = runBundle(['--data', 'no-such-dir', '--list']);
   assert.equal(bad.status, 2);
