@@ -12,7 +12,7 @@
  * per thread count (and equal to one thread's).
  */
 import { Worker } from 'node:worker_threads';
-import type { KernelModule } from './module';
+import type { KernelModule } from './kernel-module';
 
 /** The kernels a worker may run (exports of assembly/index.ts). */
 export type PoolKernel = 'gemm' | 'geluForward' | 'geluBackward';
