@@ -105,7 +105,7 @@ async function merge(opts: CliOptions, papers: readonly AnyPaper[], err: (t: str
     throw new UsageError(`cannot merge ${opts.out} yet: a job is still being computed (${what}); wait for that shard or run to finish, then merge`);
   }
   // No job is being computed, so a temp file or lock left here is a killed writer's.
-  removeStaleTempFiles(out, { all: true });
+  removeStaleTempFiles(out, { foreign: true });
   removeStaleLocks(out, { all: true });
   const found: { paper: AnyPaper; plan: PaperPlan; why: string | undefined }[] = [];
   for (const paper of papers) {
@@ -175,8 +175,12 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     }
     return exitCodeFor(claims);
   } catch (caught) {
-    // A write that failed half-way may have left a temp file of ours (e.g. a copy that hit a full disk).
-    if (writing.dir) removeOwnTempFiles(writing.dir);
+    // A write that failed half-way may have left a temp file of ours (e.g. a copy that hit
+    // a full disk), or of a worker stopped because of it.
+    if (writing.dir) {
+      removeOwnTempFiles(writing.dir);
+      removeStaleTempFiles(writing.dir);
+    }
     const e = asDiskFull(caught) ?? caught;
     if (e instanceof UsageError) {
       err(`reproduce: ${e.message}\n`);

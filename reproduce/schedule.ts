@@ -13,7 +13,7 @@ import type { BackendInfo } from '../lib/core/backend';
 import { describeHolder, releaseAllLocks, tryLock, type HeldLock } from '../lib/harness/job-lock';
 import { files } from '../lib/harness/files';
 import { readJobChecked, runJob, type PaperPlan } from '../lib/harness/runner';
-import type { AnyPaper } from '../lib/papers/registry';
+import { PAPERS, type AnyPaper } from '../lib/papers/registry';
 import { WorkerPool } from './parallel/pool';
 import { ProgressBoard } from './progress-board';
 
@@ -96,6 +96,10 @@ export class Scheduler {
     if (todo.length === 0) return;
 
     if (slots > 1) {
+      const unknown = [...new Set(todo.map((j) => j.paper))].filter((p) => !opts.papersModule && !PAPERS.includes(p));
+      if (unknown.length > 0) {
+        throw new Error(`internal: worker processes load papers from lib/papers/registry.ts, which lacks ${unknown.map((p) => p.id).join(', ')}: pass MainIO.papersModule, or --jobs 1`);
+      }
       this.pool = new WorkerPool({ size: slots, backend: opts.backend, out: opts.out, quiet: opts.quiet, papersModule: opts.papersModule, log: opts.log });
       process.on('exit', this.exitHook);
       if (!opts.quiet) opts.log(`[reproduce] ${todo.length} job(s) on ${slots} worker processes (pids ${this.pool.pids().join(', ')}; --jobs ${opts.jobs})`);

@@ -28,7 +28,8 @@ export function asDiskFull(err: unknown, file?: string): DiskFullError | undefin
   const e = err as NodeJS.ErrnoException & { dest?: string };
   if (e?.code !== 'ENOSPC' && e?.code !== 'EDQUOT') return undefined;
   const what = e.code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
-  const where = file ?? e.dest ?? e.path;
+  // Name the file being written, not its temp file.
+  const where = (file ?? e.dest ?? e.path)?.replace(/\.tmp-\d+(?:@[A-Za-z0-9._-]+)?-\d+$/, '');
   return new DiskFullError(`${what} (${e.code})${where ? ` writing ${where}` : ''}: free some space (finished jobs are kept) or choose another --out, then rerun`);
 }
 
@@ -158,10 +159,11 @@ export function tempOwner(name: string): { pid: number; host: string } | undefin
 
 /**
  * Removes temp files left by killed writers in `dir` (recursively): those whose writer
- * is dead on this host. `all` removes every temp file, for when no writer can be live
- * (merge runs after every shard has finished). Returns how many were removed.
+ * is dead on this host. `foreign` also removes other hosts' (whose pids cannot be checked
+ * here), for when no shard can be writing (merge, once every job is done). A live writer
+ * of this host is never touched. Returns how many were removed.
  */
-export function removeStaleTempFiles(dir: string, opts: { all?: boolean } = {}): number {
+export function removeStaleTempFiles(dir: string, opts: { foreign?: boolean } = {}): number {
   let removed = 0;
   let entries: fs.Dirent[];
   try {
@@ -176,7 +178,7 @@ export function removeStaleTempFiles(dir: string, opts: { all?: boolean } = {}):
       continue;
     }
     const owner = tempOwner(entry.name);
-    if (owner && (opts.all || (owner.host === HOST && !pidAlive(owner.pid)))) {
+    if (owner && (owner.host === HOST ? !pidAlive(owner.pid) : opts.foreign)) {
       fs.rmSync(p, { force: true });
       removed++;
     }
