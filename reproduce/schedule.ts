@@ -143,8 +143,10 @@ export class Scheduler {
         }
         if (inFlight.size === 0 && pending.length === 0) break;
         // Wait for a job to finish, or (when some wait on another process) for the next look.
-        const tick = pending.length > 0 ? new Promise<undefined>((r) => setTimeout(() => r(undefined), WAIT_POLL_MS)) : undefined;
+        let timer: NodeJS.Timeout | undefined;
+        const tick = pending.length > 0 ? new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), WAIT_POLL_MS))) : undefined;
         const first = await Promise.race([...inFlight.values(), ...(tick ? [tick] : [])]);
+        clearTimeout(timer);
         if (!first) continue;
         inFlight.delete(first.key);
         if (first.err !== undefined) throw first.err;
