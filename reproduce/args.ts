@@ -23,6 +23,8 @@ export interface CliOptions {
   shard: { index: number; count: number } | undefined;
   /** Jobs run at once, each in a worker process (1: in this process). */
   jobs: number;
+  /** --jobs was given (else the default, which runs short jobs in this process). */
+  jobsGiven: boolean;
   list: boolean;
   json: boolean;
   quiet: boolean;
@@ -41,7 +43,8 @@ export const USAGE = `usage: npm run reproduce -- [merge|doctor] [options]
   --force                      re-run even when a cached result matches
   --shard i/n                  run only shard i of n (i = 0..n-1), then 'merge'
   --jobs N                     run N (paper, seed) jobs at once in worker processes (default: the number of
-                               cores, ${defaultJobs()} here; 1 with --shard); timed sections still run alone
+                               cores, ${defaultJobs()} here, or 1 when every job is short or with --shard);
+                               timed sections still run alone
   --list                       list papers, profiles, claims and config keys
   --json                       print the summary as JSON on stdout
   --quiet                      no progress on stderr
@@ -174,6 +177,7 @@ export function parseCli(argv: string[], paperIds?: readonly string[]): CliOptio
     shard,
     // A shard is one of many processes already (one per Slurm task): one job at a time unless asked.
     jobs: values.jobs !== undefined ? parseJobs(values.jobs) : shard ? 1 : defaultJobs(),
+    jobsGiven: values.jobs !== undefined,
     list: values.list,
     json: values.json,
     quiet: values.quiet || values.json, // --json: stdout is for the JSON, stderr stays quiet

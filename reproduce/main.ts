@@ -235,7 +235,7 @@ async function run(
   const jobs: Job[] = mine
     .filter(({ s }) => !s.unavailable)
     .map(({ s, seed }) => ({ paper: s.paper, plan: plans.get(s.paper.id)!, seed, dir: paperDir(outDir, s.paper.id, opts.profile), cost: costs.get(s.paper.id)! }));
-  const scheduler = new Scheduler(jobs, { jobs: opts.jobs, force: opts.force, quiet: opts.quiet, out: outDir, backend, papersModule, log: (l) => err(l + '\n') });
+  const scheduler = new Scheduler(jobs, { jobs: opts.jobs, jobsGiven: opts.jobsGiven, force: opts.force, quiet: opts.quiet, out: outDir, backend, papersModule, log: (l) => err(l + '\n') });
 
   // Ctrl-C (or a TERM/HUP): stop every worker, remove what was half-written, keep finished jobs.
   const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {

@@ -113,3 +113,12 @@ test('Ctrl-C stops every worker, exits 130 with one line, leaves no temp file; a
   const metrics = fs.readFileSync(path.join(out, 'fake', 'full', 'metrics.jsonl'), 'utf8').trim().split('\n');
   assert.equal(metrics.length, 4 * 8, 'each seed logged its 8 steps exactly once');
 });
+
+test('by default, jobs all expected shorter than a worker takes to start run here, one at a time', async () => {
+  const quickFake = { ...FAKE_ONLY[0], expectedSeconds: { quick: 1 } };
+  let err = '';
+  const code = await main(['--profile', 'quick', '--backend', 'cpu', '--out', path.join(tempDir('jobs-short-'), 'out')], { papers: [quickFake], stdout: () => {}, stderr: (t) => (err += t) });
+  assert.equal(code, 0, err);
+  assert.match(err, /\[reproduce\] 2 short jobs \(each expected under 5 s, less than a worker takes to start\): run here one at a time \(--jobs N runs them on workers anyway\)/);
+  assert.doesNotMatch(err, /worker processes/);
+});
