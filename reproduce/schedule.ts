@@ -96,9 +96,15 @@ export class Scheduler {
     }
     const todo = order.filter((j) => !cached.has(keyOf(j)));
     const short = !opts.jobsGiven && todo.every((j) => j.cost < WORKER_START_SECONDS);
-    const slots = short ? 1 : Math.max(1, Math.min(opts.jobs, todo.length));
-    if (short && opts.jobs > 1 && todo.length > 1 && !opts.quiet) {
-      opts.log(`[reproduce] ${todo.length} short jobs (each expected under ${WORKER_START_SECONDS} s, less than a worker takes to start): run here one at a time (--jobs N runs them on workers anyway)`);
+    // Workers load papers by module; a caller's own papers (tests embedding main) need MainIO.papersModule.
+    const unloadable = opts.papersModule ? [] : [...new Set(todo.map((j) => j.paper))].filter((p) => !PAPERS.includes(p));
+    const slots = short || unloadable.length > 0 ? 1 : Math.max(1, Math.min(opts.jobs, todo.length));
+    if (opts.jobs > 1 && todo.length > 1 && slots === 1 && !opts.quiet) {
+      opts.log(
+        unloadable.length > 0
+          ? `[reproduce] worker processes cannot load ${unloadable.map((p) => p.id).join(', ')} (not in lib/papers/registry.ts, no MainIO.papersModule): the jobs run here, one at a time`
+          : `[reproduce] ${todo.length} short jobs (each expected under ${WORKER_START_SECONDS} s, less than a worker takes to start): run here one at a time (--jobs N runs them on workers anyway)`,
+      );
     }
     const board = new ProgressBoard(
       order.map((j) => ({ key: keyOf(j), label: `${j.paper.id} seed ${j.seed}`, cost: j.cost })),
@@ -109,10 +115,6 @@ export class Scheduler {
     if (todo.length === 0) return;
 
     if (slots > 1) {
-      const unknown = [...new Set(todo.map((j) => j.paper))].filter((p) => !opts.papersModule && !PAPERS.includes(p));
-      if (unknown.length > 0) {
-        throw new Error(`internal: worker processes load papers from lib/papers/registry.ts, which lacks ${unknown.map((p) => p.id).join(', ')}: pass MainIO.papersModule, or --jobs 1`);
-      }
       this.pool = new WorkerPool({ size: slots, backend: opts.backend, out: opts.out, quiet: opts.quiet, papersModule: opts.papersModule, log: opts.log });
       process.on('exit', this.exitHook);
       if (!opts.quiet) opts.log(`[reproduce] ${todo.length} job(s) on ${slots} worker processes (pids ${this.pool.pids().join(', ')}; --jobs ${opts.jobs})`);

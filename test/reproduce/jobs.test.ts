@@ -117,8 +117,16 @@ test('Ctrl-C stops every worker, exits 130 with one line, leaves no temp file; a
 test('by default, jobs all expected shorter than a worker takes to start run here, one at a time', async () => {
   const quickFake = { ...FAKE_ONLY[0], expectedSeconds: { quick: 1 } };
   let err = '';
-  const code = await main(['--profile', 'quick', '--backend', 'cpu', '--out', path.join(tempDir('jobs-short-'), 'out')], { papers: [quickFake], stdout: () => {}, stderr: (t) => (err += t) });
+  const code = await main(['--profile', 'quick', '--backend', 'cpu', '--out', path.join(tempDir('jobs-short-'), 'out')], { papers: [quickFake], papersModule: FAKE_REGISTRY, stdout: () => {}, stderr: (t) => (err += t) });
   assert.equal(code, 0, err);
   assert.match(err, /\[reproduce\] 2 short jobs \(each expected under 5 s, less than a worker takes to start\): run here one at a time \(--jobs N runs them on workers anyway\)/);
   assert.doesNotMatch(err, /worker processes/);
+});
+
+test('papers the workers cannot load (embedded main without MainIO.papersModule) run here, one at a time, and say so', async () => {
+  let err = '';
+  const code = await main(['--profile', 'quick', '--backend', 'cpu', '--out', path.join(tempDir('jobs-embed-'), 'out')], { papers: FAKE_ONLY, stdout: () => {}, stderr: (t) => (err += t) });
+  assert.equal(code, 0, err);
+  assert.match(err, /\[reproduce\] worker processes cannot load fake \(not in lib\/papers\/registry\.ts, no MainIO\.papersModule\): the jobs run here, one at a time/);
+  assert.doesNotMatch(err, /worker processes \(pids/);
 });
