@@ -3,6 +3,7 @@
  * naming the value and the valid choices (exit 2), before anything runs or is written.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { listChoices, UsageError } from '../lib/core/errors';
@@ -20,6 +21,10 @@ export interface CliOptions {
   sets: string[];
   force: boolean;
   shard: { index: number; count: number } | undefined;
+  /** Jobs run at once, each in a worker process (1: in this process). */
+  jobs: number;
+  /** --jobs was given (else the default, which runs short jobs in this process). */
+  jobsGiven: boolean;
   list: boolean;
   json: boolean;
   quiet: boolean;
@@ -37,6 +42,9 @@ export const USAGE = `usage: npm run reproduce -- [merge|doctor] [options]
   --set key=value              override a config key (repeatable; 'paper.key=value' for one paper)
   --force                      re-run even when a cached result matches
   --shard i/n                  run only shard i of n (i = 0..n-1), then 'merge'
+  --jobs N                     run N (paper, seed) jobs at once in worker processes (default: the number of
+                               cores, ${defaultJobs()} here, or 1 when every job is short or with --shard);
+                               timed sections still run alone
   --list                       list papers, profiles, claims and config keys
   --json                       print the summary as JSON on stdout
   --quiet                      no progress on stderr
@@ -55,6 +63,7 @@ const OPTIONS = {
   set: { type: 'string', multiple: true },
   force: { type: 'boolean', default: false },
   shard: { type: 'string' },
+  jobs: { type: 'string' },
   list: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   quiet: { type: 'boolean', default: false },
@@ -74,6 +83,19 @@ export function parseSeeds(text: string): number[] {
   return seeds;
 }
 
+/** The number of cores this process may use: the default of --jobs. */
+export function defaultJobs(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+export function parseJobs(text: string): number {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`bad --jobs '${text}': expected a positive integer, the number of jobs run at once (e.g. 2; default: the number of cores, ${defaultJobs()} here)`);
+  }
+  return n;
+}
+
 export function parseShard(text: string): { index: number; count: number } {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
@@ -82,10 +104,37 @@ export function parseShard(text: string): { index: number; count: number } {
   return { index, count };
 }
 
+/**
+ * `--seeds -1` would be read as an option named '-1' ("argument is ambiguous"): a value
+ * that starts with '-' but is not an option name is joined to its option (`--seeds=-1`),
+ * so that the option's own check names the bad value. An option name after an option that
+ * needs a value is a missing value.
+ */
+function joinDashValues(argv: string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
+  const isOption = (a: string) => a === '--' || (a.startsWith('--') && a.slice(2).split('=')[0] in options) || Object.values(options).some((o) => o.short !== undefined && a === `-${o.short}`);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : undefined;
+    if (name && options[name]?.type === 'string') {
+      const next = argv[i + 1];
+      if (next === undefined || isOption(next)) throw new UsageError(`option --${name} needs a value${next === undefined ? '' : ` (got the option '${next}')`}, e.g. --${name}=VALUE`);
+      if (next.startsWith('-')) {
+        out.push(`${a}=${next}`);
+        i++;
+        continue;
+      }
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 /** Strict parseArgs: an unknown option or a missing value is a one-line UsageError listing the valid options. */
 export function parseStrict<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  const args = joinDashValues(argv, options);
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
     throw new UsageError(`${msg} (valid options: ${Object.keys(options).map((o) => '--' + o).join(' ')})`);
@@ -100,7 +149,8 @@ export function parseDataDir(text: string): string {
   return dir;
 }
 
-export function parseCli(argv: string[]): CliOptions {
+/** `paperIds`: the valid papers, named in the message for an empty --only. */
+export function parseCli(argv: string[], paperIds?: readonly string[]): CliOptions {
   const { values, positionals } = parseStrict(argv, OPTIONS);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'; commands: ${listChoices(COMMANDS)}`);
   const command = (positionals[0] ?? 'run') as CliOptions['command'];
@@ -108,17 +158,26 @@ export function parseCli(argv: string[]): CliOptions {
   const profile = (values.profile ?? 'quick') as ProfileName;
   if (!PROFILES.includes(profile)) throw new UsageError(`unknown profile '${values.profile}'; valid profiles: ${listChoices(PROFILES)}`);
   if (values.out !== undefined && values.out.trim() === '') throw new UsageError(`bad --out '': expected a directory path`);
+  const only = values.only === undefined ? undefined : values.only.split(',').map((s) => s.trim()).filter(Boolean);
+  // An empty --only would run nothing and report success; main names the valid papers.
+  if (only !== undefined && only.length === 0) {
+    throw new UsageError(`bad --only '${values.only}': no paper named; expected a comma-separated list of ${paperIds ? `papers (valid papers: ${listChoices(paperIds)})` : 'paper ids (see --list)'}`);
+  }
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard);
   return {
     command,
     profile,
-    only: values.only === undefined ? undefined : values.only.split(',').map((s) => s.trim()).filter(Boolean),
+    only,
     seeds: values.seeds === undefined ? undefined : parseSeeds(values.seeds),
     backend: values.backend,
     out: values.out,
     data: values.data === undefined ? undefined : parseDataDir(values.data),
     sets: values.set ?? [],
     force: values.force,
-    shard: values.shard === undefined ? undefined : parseShard(values.shard),
+    shard,
+    // A shard is one of many processes already (one per Slurm task): one job at a time unless asked.
+    jobs: values.jobs !== undefined ? parseJobs(values.jobs) : shard ? 1 : defaultJobs(),
+    jobsGiven: values.jobs !== undefined,
     list: values.list,
     json: values.json,
     quiet: values.quiet || values.json, // --json: stdout is for the JSON, stderr stays quiet

@@ -6,21 +6,28 @@
 import * as path from 'node:path';
 import { selectBackend, type BackendInfo } from '../lib/core/backend';
 import { applyOverrides, configKeys } from '../lib/core/config';
-import { assertWritableDir, removeStaleTempFiles } from '../lib/core/atomic-fs';
+import { abortOpenAppenders, asDiskFull, assertWritableDir, removeOwnTempFiles, removeStaleTempFiles } from '../lib/core/atomic-fs';
 import { UsageError } from '../lib/core/errors';
-import { formatDuration } from '../lib/core/progress';
 import { formatHeadline, formatMeasured, headlines, isUnexpected, verdictLabel, type ClaimRecord } from '../lib/harness/verdicts';
 import { writeReport } from '../lib/report/write-report';
-import { PAPERS, getPaper, type AnyPaper } from '../lib/papers/registry';
-import { finalizePaper, makePlan, paperDir, readJob, readPlan, runJob, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/harness/runner';
+import { PAPERS, getPaper, paperIds, type AnyPaper } from '../lib/papers/registry';
+import { finalizePaper, makePlan, paperDir, readJobChecked, readPlan, writePlan, writeUnavailable, type PaperPlan, type PaperSummary } from '../lib/harness/runner';
+import { describeHolder, liveLocks, removeStaleLocks } from '../lib/harness/job-lock';
 import { PROFILES } from '../lib/harness/contract';
 import { parseCli, USAGE, type CliOptions } from './args';
+import { expectedCosts } from './costs';
 import { runDoctor } from './doctor';
+import { Scheduler, type Job } from './schedule';
 import { shellQuote } from './shell';
 import * as fs from 'node:fs';
 
 export interface MainIO {
   papers?: readonly AnyPaper[];
+  /**
+   * A module whose export PAPERS holds `papers`, for the worker processes of a parallel
+   * run (they cannot be handed functions); default lib/papers/registry.ts.
+   */
+  papersModule?: string;
   stdout?: (text: string) => void;
   stderr?: (text: string) => void;
 }
@@ -86,11 +93,20 @@ function exitCodeFor(claims: ClaimRecord[]): number {
   return claims.some(isUnexpected) ? 1 : 0;
 }
 
+/** Exit codes for a run stopped by a signal: 128 + the signal's number, as a shell reports it. */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+
 async function merge(opts: CliOptions, papers: readonly AnyPaper[], err: (t: string) => void): Promise<PaperSummary[]> {
   const out = path.resolve(opts.out);
   if (!fs.existsSync(out)) throw new UsageError(`nothing to merge: --out ${opts.out} does not exist`);
-  // Every shard has finished by now, so a temp file left here is a killed writer's.
-  removeStaleTempFiles(out);
+  const busy = liveLocks(out);
+  if (busy.length > 0) {
+    const what = busy.map((b) => `${path.relative(out, b.file)} by ${describeHolder(b.holder)}`).join('; ');
+    throw new UsageError(`cannot merge ${opts.out} yet: a job is still being computed (${what}); wait for that shard or run to finish, then merge`);
+  }
+  // No job is being computed, so a temp file or lock left here is a killed writer's.
+  removeStaleTempFiles(out, { foreign: true });
+  removeStaleLocks(out, { all: true });
   const found: { paper: AnyPaper; plan: PaperPlan; why: string | undefined }[] = [];
   for (const paper of papers) {
     for (const profile of PROFILES) {
@@ -102,7 +118,11 @@ async function merge(opts: CliOptions, papers: readonly AnyPaper[], err: (t: str
   // Refuse before writing anything, naming every missing (paper, seed) job at once.
   const missing = found.flatMap(({ paper, plan, why }) => {
     if (why) return [];
-    const seeds = plan.seeds.filter((seed) => !readJob(paperDir(out, paper.id, plan.profile), plan, seed));
+    const dir = paperDir(out, paper.id, plan.profile);
+    const seeds = plan.seeds.flatMap((seed) => {
+      const r = readJobChecked(dir, plan, seed);
+      return r.job ? [] : [r.problem ? `${seed} (${r.problem})` : String(seed)];
+    });
     return seeds.length ? [`${paper.id} (${plan.profile}) seed(s) ${seeds.join(',')}`] : [];
   });
   if (missing.length > 0) {
@@ -121,8 +141,10 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const papers = io.papers ?? PAPERS;
   const out = io.stdout ?? ((t: string) => process.stdout.write(t));
   const err = io.stderr ?? ((t: string) => process.stderr.write(t));
+  /** The --out this command writes, once it has begun to (so a failure can remove its temp files there). */
+  const writing: { dir?: string } = {};
   try {
-    const opts = parseCli(argv);
+    const opts = parseCli(argv, paperIds(papers));
     if (opts.help) {
       out(USAGE + '\n');
       return 0;
@@ -136,9 +158,10 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     }
     let summaries: PaperSummary[];
     if (opts.command === 'merge') {
+      writing.dir = path.resolve(opts.out);
       summaries = await merge(opts, selectedPapers, err);
     } else {
-      summaries = await run(opts, selectedPapers, papers, err, out);
+      summaries = await run(opts, selectedPapers, papers, io.papersModule, err, out, writing);
       if (opts.shard) return 0;
     }
     const report = writeReport(path.resolve(opts.out));
@@ -151,7 +174,14 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
       out('\n' + summaryTable(summaries) + '\n' + heads.map((h) => formatHeadline(h) + '\n').join('') + (news ? `verdicts that differ from their expectation (exit 1):\n${news}` : '') + `report: ${report.path}\n`);
     }
     return exitCodeFor(claims);
-  } catch (e) {
+  } catch (caught) {
+    // A write that failed half-way may have left a temp file of ours (e.g. a copy that hit
+    // a full disk), or of a worker stopped because of it.
+    if (writing.dir) {
+      removeOwnTempFiles(writing.dir);
+      removeStaleTempFiles(writing.dir);
+    }
+    const e = asDiskFull(caught) ?? caught;
     if (e instanceof UsageError) {
       err(`reproduce: ${e.message}\n`);
       return e.exitCode;
@@ -161,7 +191,15 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   }
 }
 
-async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonly AnyPaper[], err: (t: string) => void, out: (t: string) => void): Promise<PaperSummary[]> {
+async function run(
+  opts: CliOptions,
+  selectedPapers: AnyPaper[],
+  papers: readonly AnyPaper[],
+  papersModule: string | undefined,
+  err: (t: string) => void,
+  out: (t: string) => void,
+  writing: { dir?: string },
+): Promise<PaperSummary[]> {
   // 1. Everything that can be checked without side effects.
   const selected: Selected[] = selectedPapers.map((paper) => {
     const config = configFor(paper, opts, papers);
@@ -177,38 +215,70 @@ async function run(opts: CliOptions, selectedPapers: AnyPaper[], papers: readonl
   const outDir = path.resolve(opts.out);
   const problem = assertWritableDir(outDir);
   if (problem) throw new UsageError(`cannot write --out '${opts.out}' (${problem}); choose a writable directory`);
-  // Shards of one array share --out and start together: one shard's cleanup would delete
-  // another's in-flight temp file. Shards leave cleanup to `merge`.
-  if (!opts.shard) removeStaleTempFiles(outDir);
-
-  // Jobs in a fixed order; shard i takes every n-th (round robin balances papers).
-  const jobs = selected.flatMap((s) => s.seeds.map((seed) => ({ s, seed })));
-  const mine = opts.shard ? jobs.filter((_, k) => k % opts.shard!.count === opts.shard!.index) : jobs;
+  writing.dir = outDir;
   const plans = new Map<string, PaperPlan>();
   for (const s of selected) {
     const plan = makePlan(s.paper, opts.profile, s.config, s.seeds, backend, commandLine(opts, s.paper, s.seeds, backend), s.overrides);
-    writePlan(outDir, plan);
+    assertNotInUse(outDir, opts.out, plan);
     plans.set(s.paper.id, plan);
   }
-  const t0 = performance.now();
-  let done = 0;
-  for (const { s, seed } of mine) {
-    const plan = plans.get(s.paper.id)!;
-    if (s.unavailable) continue;
-    if (!opts.quiet) err(`[reproduce] job ${done + 1}/${mine.length}: ${s.paper.id} seed ${seed} (${opts.profile}, ${backend.name})\n`);
-    await runJob(s.paper, plan, seed, backend, { out: outDir, force: opts.force, quiet: opts.quiet, log: (l) => err(l + '\n') });
-    done++;
-    if (!opts.quiet) {
-      const el = (performance.now() - t0) / 1000;
-      err(`[reproduce] ${done}/${mine.length} jobs, elapsed ${formatDuration(el)}, eta ${formatDuration((el / done) * (mine.length - done))}\n`);
+  // What killed runs left (temp files and locks of dead processes on this host); another
+  // run's or shard's in-flight files are left alone.
+  removeStaleTempFiles(outDir);
+  removeStaleLocks(outDir);
+  for (const plan of plans.values()) writePlan(outDir, plan);
+
+  // Jobs in a fixed order; shard i takes every n-th (round robin balances papers).
+  const all = selected.flatMap((s) => s.seeds.map((seed) => ({ s, seed })));
+  const mine = opts.shard ? all.filter((_, k) => k % opts.shard!.count === opts.shard!.index) : all;
+  const costs = expectedCosts(selected.map((s) => s.paper), opts.profile, outDir);
+  const jobs: Job[] = mine
+    .filter(({ s }) => !s.unavailable)
+    .map(({ s, seed }) => ({ paper: s.paper, plan: plans.get(s.paper.id)!, seed, dir: paperDir(outDir, s.paper.id, opts.profile), cost: costs.get(s.paper.id)! }));
+  const scheduler = new Scheduler(jobs, { jobs: opts.jobs, jobsGiven: opts.jobsGiven, force: opts.force, quiet: opts.quiet, out: outDir, backend, papersModule, log: (l) => err(l + '\n') });
+
+  // Ctrl-C (or a TERM/HUP): stop every worker, remove what was half-written, keep finished jobs.
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT) => {
+    const stopped = scheduler.running;
+    scheduler.abort();
+    abortOpenAppenders();
+    removeStaleTempFiles(outDir);
+    err(`reproduce: interrupted by ${signal}: stopped ${stopped} running job(s); finished jobs are kept in ${opts.out}: rerun the same command to resume\n`);
+    process.exit(SIGNAL_EXIT[signal]);
+  };
+  const handlers = (Object.keys(SIGNAL_EXIT) as (keyof typeof SIGNAL_EXIT)[]).map((sig) => [sig, () => onSignal(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  try {
+    await scheduler.run();
+    if (opts.shard) {
+      out(`shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} job(s) done in ${outDir}; when every shard is done: npm run reproduce -- merge --out ${opts.out}\n`);
+      return [];
     }
+    return selected.map((s) => {
+      const plan = plans.get(s.paper.id)!;
+      return s.unavailable ? writeUnavailable(s.paper, plan, outDir, s.unavailable, backend) : finalizePaper(s.paper, plan, outDir);
+    });
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
   }
-  if (opts.shard) {
-    out(`shard ${opts.shard.index}/${opts.shard.count}: ${mine.length} job(s) done in ${outDir}; when every shard is done: npm run reproduce -- merge --out ${opts.out}\n`);
-    return [];
+}
+
+/**
+ * Two runs on one --out with different configs of the same paper and profile would take
+ * turns overwriting each other's job files (one file per seed): refuse the second while
+ * the first is computing.
+ */
+function assertNotInUse(outDir: string, outArg: string, plan: PaperPlan): void {
+  const dir = paperDir(outDir, plan.paper, plan.profile);
+  let existing: PaperPlan | undefined;
+  try {
+    existing = readPlan(dir);
+  } catch {
+    return; // a torn plan.json: this run rewrites it
   }
-  return selected.map((s) => {
-    const plan = plans.get(s.paper.id)!;
-    return s.unavailable ? writeUnavailable(s.paper, plan, outDir, s.unavailable, backend) : finalizePaper(s.paper, plan, outDir);
-  });
+  if (!existing || existing.planHash === plan.planHash) return;
+  const busy = liveLocks(path.join(dir, 'jobs'));
+  if (busy.length > 0) {
+    throw new UsageError(`--out '${outArg}' is in use: ${plan.paper} (${plan.profile}) is being computed there with another config by ${describeHolder(busy[0].holder)}; wait for that run or choose another --out`);
+  }
 }

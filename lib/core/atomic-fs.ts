@@ -1,27 +1,142 @@
 /**
  * Crash-safe writes: a run killed at any moment leaves either the old file or the
  * new one, never a torn one (write a temp file in the same directory, fsync, rename).
+ *
+ * Temp files are named `<file>.tmp-<pid>@<host>-<n>`, so a later run can tell a killed
+ * writer's leftovers (its pid is dead on this host) from a live writer's in-flight file
+ * (another run or shard on the same --out) and remove only the former.
+ *
+ * A full disk (ENOSPC, EDQUOT) is a DiskFullError naming the file: one line, exit 2,
+ * and the temp file is removed, so nothing torn is left behind.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DiskFullError } from './errors';
+import { HOST, pidAlive } from './pids';
 
 let counter = 0;
 
+/** A fresh temp path beside `file`, tagged with this process' pid and host. */
+export function tempPathFor(file: string): string {
+  return `${file}.tmp-${process.pid}@${HOST}-${counter++}`;
+}
+
+/** A DiskFullError naming `file` when `err` is a full disk (ENOSPC) or quota (EDQUOT); else undefined. */
+export function asDiskFull(err: unknown, file?: string): DiskFullError | undefined {
+  if (err instanceof DiskFullError) return err;
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (e?.code !== 'ENOSPC' && e?.code !== 'EDQUOT') return undefined;
+  const what = e.code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
+  // Name the file being written, not its temp file.
+  const where = (file ?? e.dest ?? e.path)?.replace(/\.tmp-\d+(?:@[A-Za-z0-9._-]+)?-\d+$/, '');
+  return new DiskFullError(`${what} (${e.code})${where ? ` writing ${where}` : ''}: free some space (finished jobs are kept) or choose another --out, then rerun`);
+}
+
+/** Rethrows a full-disk error as a DiskFullError naming `file`; any other error as is. */
+export function rethrowDiskFull(err: unknown, file: string): never {
+  throw asDiskFull(err, file) ?? err;
+}
+
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${counter++}`;
-  const fd = fs.openSync(tmp, 'w');
+  const tmp = tempPathFor(file);
   try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    mkdirp(path.dirname(file));
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    fs.rmSync(tmp, { force: true });
+    rethrowDiskFull(err, file);
   }
-  fs.renameSync(tmp, file);
 }
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * A file built by appending lines (a job's metrics) that appears only whole: lines go to
+ * a temp file, `commit` fsyncs and renames it into place and returns its sha256, `abort`
+ * removes it. A writer killed half-way leaves only a temp file a later run removes.
+ */
+export class AtomicAppender {
+  /** Appenders not yet committed or aborted, so an interrupted run can remove their temp files (abortOpenAppenders). */
+  static readonly open = new Set<AtomicAppender>();
+  private readonly tmp: string;
+  private readonly hash = crypto.createHash('sha256');
+  private fd: number | undefined;
+
+  constructor(private readonly file: string) {
+    this.tmp = tempPathFor(file);
+    try {
+      mkdirp(path.dirname(file));
+      this.fd = fs.openSync(this.tmp, 'w');
+    } catch (err) {
+      rethrowDiskFull(err, file);
+    }
+    AtomicAppender.open.add(this);
+  }
+
+  append(text: string): void {
+    if (this.fd === undefined) throw new Error(`AtomicAppender: ${this.file} is already committed or aborted`);
+    const bytes = Buffer.from(text, 'utf8');
+    try {
+      fs.writeSync(this.fd, bytes);
+    } catch (err) {
+      this.abort();
+      rethrowDiskFull(err, this.file);
+    }
+    this.hash.update(bytes);
+  }
+
+  /** Makes the file appear, whole; returns the sha256 (hex) of its bytes. */
+  commit(): string {
+    if (this.fd === undefined) throw new Error(`AtomicAppender: ${this.file} is already committed or aborted`);
+    try {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+      fs.renameSync(this.tmp, this.file);
+      AtomicAppender.open.delete(this);
+    } catch (err) {
+      this.abort();
+      rethrowDiskFull(err, this.file);
+    }
+    return this.hash.digest('hex');
+  }
+
+  abort(): void {
+    AtomicAppender.open.delete(this);
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+      this.fd = undefined;
+    }
+    fs.rmSync(this.tmp, { force: true });
+  }
+}
+
+/** Removes the temp file of every appender still open in this process (an interrupted run is about to exit). */
+export function abortOpenAppenders(): void {
+  for (const a of [...AtomicAppender.open]) a.abort();
+}
+
+/** sha256 (hex) of a file's bytes, or undefined when it cannot be read. */
+export function sha256File(file: string): string | undefined {
+  try {
+    return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads JSON, or returns undefined when the file is absent or not valid JSON (a torn write from an older tool). */
@@ -33,22 +148,107 @@ export function readJsonIfValid<T>(file: string): T | undefined {
   }
 }
 
-/** Removes temp files left by a killed writer in `dir` (recursively). */
-export function removeStaleTempFiles(dir: string): void {
-  if (!fs.existsSync(dir)) return;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+/** `<file>.tmp-<pid>[@<host>]-<n>`: a temp file and its writer (no host: written by this host). */
+const TEMP = /\.tmp-(\d+)(?:@([A-Za-z0-9._-]+))?-\d+$/;
+
+/** The writer of a temp file name, or undefined when `name` is not one. */
+export function tempOwner(name: string): { pid: number; host: string } | undefined {
+  const m = TEMP.exec(name);
+  return m ? { pid: Number(m[1]), host: m[2] ?? HOST } : undefined;
+}
+
+/**
+ * Removes temp files left by killed writers in `dir` (recursively): those whose writer
+ * is dead on this host. `foreign` also removes other hosts' (whose pids cannot be checked
+ * here), for when no shard can be writing (merge, once every job is done). A live writer
+ * of this host is never touched. Returns how many were removed.
+ */
+export function removeStaleTempFiles(dir: string, opts: { foreign?: boolean } = {}): number {
+  let removed = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
     const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) removeStaleTempFiles(p);
-    else if (/\.tmp-\d+-\d+$/.test(entry.name)) fs.rmSync(p, { force: true });
+    if (entry.isDirectory()) {
+      removed += removeStaleTempFiles(p, opts);
+      continue;
+    }
+    const owner = tempOwner(entry.name);
+    if (owner && (owner.host === HOST ? !pidAlive(owner.pid) : opts.foreign)) {
+      fs.rmSync(p, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
+ * `mkdir -p` that cannot hang: Node's recursive mkdir loops forever under /proc (mkdir
+ * there fails with ENOENT although the parent exists, and Node retries the parent).
+ * Creates each missing component in turn and throws the first error as is.
+ */
+export function mkdirp(dir: string): void {
+  const missing: string[] = [];
+  let at = path.resolve(dir);
+  for (;;) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${at}'`), { code: 'ENOTDIR', path: at });
+      break;
+    }
+    missing.unshift(at);
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d);
+    } catch (err) {
+      // Another process may have made it in between: that is fine.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(d).isDirectory()) throw err;
+    }
   }
 }
 
-/** Checks that `dir` can be created and written, without leaving anything behind. */
+/** Removes the temp files this process left under `dir` (a run that failed on a write: nothing of it is in flight). */
+export function removeOwnTempFiles(dir: string): number {
+  let removed = 0;
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) removed += removeOwnTempFiles(p);
+    else {
+      const owner = tempOwner(entry.name);
+      if (owner && owner.host === HOST && owner.pid === process.pid) {
+        fs.rmSync(p, { force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
+
+/** Checks that `dir` can be created and written, without leaving anything behind; returns the error code, or undefined. */
 export function assertWritableDir(dir: string): string | undefined {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    mkdirp(dir);
     fs.accessSync(dir, fs.constants.W_OK);
-    const probe = path.join(dir, `.write-probe-${process.pid}`);
+    const probe = tempPathFor(path.join(dir, '.write-probe'));
     fs.writeFileSync(probe, '');
     fs.rmSync(probe);
     return undefined;

@@ -19,6 +19,7 @@ import { BackendError, listChoices } from './errors';
 import { packageDir, repoRoot } from './paths';
 import { registerWasmKernels } from './wasm-kernels';
 import { createThreadedWasmBackend, MAX_WASM_THREADS } from './wasm-threads';
+import { probeAdapter, type AdapterInfo } from './webgpu-probe';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly ('auto' | BackendName)[] = ['auto', 'webgpu', 'wasm', 'cpu', 'tensorflow'];
@@ -140,12 +141,23 @@ async function loadWebgpu(auto: boolean): Promise<string> {
     // Checked first: Dawn would print a native warning and return no adapter.
     throw new Unavailable('no Vulkan loader (libvulkan.so.1; Debian: apt-get install libvulkan1)');
   }
+  // A bundle has no node_modules: REPRO_DAWN_NODE points at the dawn.node beside it.
+  const dawn = process.env.REPRO_DAWN_NODE;
+  if (dawn && !fs.existsSync(dawn)) {
+    throw new Unavailable(`npm package webgpu (Dawn) failed to load: REPRO_DAWN_NODE=${dawn} does not exist (copy node_modules/webgpu/dist/linux-x64/dawn.node there)`);
+  }
+  // Asked in a child process first (lib/core/webgpu-probe.ts): what Dawn and a driver it
+  // cannot use print from native code stays there; we say why in one line.
+  const probe = probeAdapter();
+  if (probe.error) throw new Unavailable(`npm package webgpu (Dawn) failed to load: ${probe.error}`);
+  if (!probe.adapter) {
+    throw new Unavailable(`Dawn found no WebGPU adapter it can use (${probe.said ? `Dawn: ${probe.said}` : 'no GPU, or no Vulkan driver/ICD'})`);
+  }
+  const probed = describeAdapter(probe.adapter);
+  if (probed.software && auto) throw new Unavailable(`only a software adapter (${probed.name}): slower than wasm`);
   const req = optionalRequire();
   let gpu: GpuLike;
   try {
-    // A bundle has no node_modules: REPRO_DAWN_NODE points at the dawn.node beside it.
-    const dawn = process.env.REPRO_DAWN_NODE;
-    if (dawn && !fs.existsSync(dawn)) throw new Error(`REPRO_DAWN_NODE=${dawn} does not exist (copy node_modules/webgpu/dist/linux-x64/dawn.node there)`);
     const { create, globals } = req(dawn ?? 'webgpu') as { create: (flags: string[]) => GpuLike; globals: object };
     Object.assign(globalThis, globals);
     gpu = create([]);
@@ -154,9 +166,7 @@ async function loadWebgpu(auto: boolean): Promise<string> {
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
   if (!adapter) throw new Unavailable('Dawn found no WebGPU adapter (no GPU, or no Vulkan driver/ICD)');
-  const info = adapter.info ?? {};
-  const name = [info.vendor, info.device || info.description, info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
-  const software = adapter.isFallbackAdapter || info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.device} ${info.description} ${info.architecture}`);
+  const { name, software } = describeAdapter({ ...(adapter.info ?? {}), isFallbackAdapter: !!(adapter.isFallbackAdapter || adapter.info?.isFallbackAdapter) });
   if (software && auto) throw new Unavailable(`only a software adapter (${name}): slower than wasm`);
   // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is loaded.
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
@@ -168,6 +178,12 @@ async function loadWebgpu(auto: boolean): Promise<string> {
   }
   await activate('webgpu');
   return (webgpuDevice = `${name} (WebGPU via Dawn${software ? ', software' : ''})`);
+}
+
+function describeAdapter(info: AdapterInfo): { name: string; software: boolean } {
+  const name = [info.vendor, info.device || info.description, info.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  const software = info.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software/i.test(`${info.device} ${info.description} ${info.architecture}`);
+  return { name, software };
 }
 
 function vulkanLoaderPresent(): boolean {

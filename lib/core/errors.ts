@@ -32,3 +32,15 @@ export function listChoices(choices: readonly string[]): string {
   if (choices.length <= 1) return choices.join('');
   return `${choices.slice(0, -1).join(', ')} or ${choices[choices.length - 1]}`;
 }
+
+/**
+ * The disk holding --out is full (ENOSPC) or over quota (EDQUOT). Exit 2 like the other
+ * errors the user fixes outside the suite (missing data, a backend, an unwritable --out):
+ * exit 1 is kept for "a verdict differs from its expectation".
+ */
+export class DiskFullError extends UsageError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiskFullError';
+  }
+}

@@ -10,6 +10,8 @@ export interface ProgressOptions {
   /** Minimum ms between two lines (default 2000). */
   everyMs?: number;
   write?: (line: string) => void;
+  /** Called on every tick, printed or not (a parallel run's status line follows each job's phase). */
+  onTick?: (done: number, total: number) => void;
 }
 
 export function formatDuration(seconds: number): string {
@@ -29,11 +31,13 @@ export class Progress {
 
   constructor(private readonly opts: ProgressOptions) {
     this.write = opts.write ?? ((line) => process.stderr.write(line + '\n'));
+    opts.onTick?.(0, opts.total);
   }
 
   /** Marks `n` more units done; `note` is appended (e.g. the current loss). */
   tick(n = 1, note = ''): void {
     this.done += n;
+    this.opts.onTick?.(this.done, this.opts.total);
     const now = performance.now();
     const finished = this.done >= this.opts.total;
     if (this.opts.quiet || (!finished && now - this.lastPrint < (this.opts.everyMs ?? 2000))) return;

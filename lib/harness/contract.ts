@@ -158,6 +158,12 @@ export interface PaperDefinition<C extends object = object, R = unknown> {
   /** Seeds run when --seeds is not given. */
   defaultSeeds: Record<ProfileName, number[]>;
   /**
+   * Optional: about how many seconds one seed takes per profile (measured; the 2-core CI
+   * machine for smoke and quick). Only for scheduling (most expensive first) and the ETA
+   * of a parallel run; lib/papers/registry.ts holds a table for papers that do not say.
+   */
+  expectedSeconds?: Partial<Record<ProfileName, number>>;
+  /**
    * Throws UsageError (one line naming the key, the bad value and what is valid) when a
    * config cannot run. Called before anything is written, by the CLI, Slurm and the notebooks.
    */

@@ -2,11 +2,14 @@
  * Every file the suite writes under --out, as one typed schema per file. The writer
  * fills in the inferred type and the reader checks the same schema, so a file from a
  * killed writer, an older version or a hand edit is rejected (and recomputed or
- * refused), never silently used.
+ * refused), never silently used. The files a later run trusts as a cache (plan.json, the
+ * job files) also carry a sha256 of their own content (`checksum`), and a job file the
+ * sha256 of its metrics file: an edit that keeps the schema is caught too.
  *
  *   <out>/<paper>/<profile>/plan.json                    PlanFile: what is being run; shards agree on it
  *   <out>/<paper>/<profile>/jobs/seed-<n>.json           JobFile: one seed's result, cached by job hash
  *   <out>/<paper>/<profile>/jobs/seed-<n>.metrics.jsonl  that seed's logged metrics, one JSON record per line
+ *   <out>/<paper>/<profile>/jobs/seed-<n>.lock           while a process computes that seed (lib/harness/job-lock.ts)
  *   <out>/<paper>/<profile>/run.json                     RunFile: provenance, times, jobs
  *   <out>/<paper>/<profile>/metrics.jsonl                every seed's metrics, in seed order
  *   <out>/<paper>/<profile>/claims.json                  ClaimRecord[]: the verdicts
@@ -14,6 +17,7 @@
  *   <out>/<paper>/<profile>/figures/figures.json         FigureIndexEntry[]: the exported figures
  *   <out>/REPORT.md, <out>/report.html                   built from the files above (lib/report)
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../core/atomic-fs';
@@ -44,9 +48,14 @@ export const planSchema = s.object({
   command: s.string,
 });
 export type PlanFile = Infer<typeof planSchema>;
+/** plan.json on disk: the plan and the sha256 of its canonical JSON. */
+export const planFileSchema = s.object({ ...planSchema.props, checksum: s.string });
 
-/** A section a claim times (ctx.exclusive): how long, and the 1-minute load average around it. */
-const timedSection = s.object({ label: s.string, seconds: s.number, loadBefore: s.number, loadAfter: s.number });
+/**
+ * A section a claim times (ctx.exclusive): how long, the 1-minute load average around it,
+ * and (Linux) the CPU that other processes used during it, in cores (lib/core/cpu-load.ts).
+ */
+const timedSection = s.object({ label: s.string, seconds: s.number, loadBefore: s.number, loadAfter: s.number, othersCores: s.optional(s.number) });
 /** What the job measured about the machine while it ran. */
 const jobMachine = s.object({
   cores: s.number,
@@ -71,6 +80,10 @@ export const jobSchema = s.object({
   wallSeconds: s.number,
   machine: jobMachine,
   result: s.unknown,
+  /** sha256 of jobs/seed-<n>.metrics.jsonl as this job wrote it. */
+  metricsSha256: s.string,
+  /** sha256 of this record's canonical JSON without this field (checksumOf). */
+  checksum: s.string,
 });
 export type JobFile = Infer<typeof jobSchema>;
 
@@ -172,6 +185,7 @@ export const files = {
   plan: (dir: string) => path.join(dir, 'plan.json'),
   job: (dir: string, seed: number) => path.join(dir, 'jobs', `seed-${seed}.json`),
   jobMetrics: (dir: string, seed: number) => path.join(dir, 'jobs', `seed-${seed}.metrics.jsonl`),
+  jobLock: (dir: string, seed: number) => path.join(dir, 'jobs', `seed-${seed}.lock`),
   run: (dir: string) => path.join(dir, 'run.json'),
   metrics: (dir: string) => path.join(dir, 'metrics.jsonl'),
   claims: (dir: string) => path.join(dir, 'claims.json'),
@@ -185,6 +199,20 @@ export function writeChecked<T>(file: string, _schema: Schema<T>, value: T): voi
 }
 
 export type ReadOutcome<T> = { ok: true; value: T } | { ok: false; problem: 'absent' | string };
+
+/**
+ * sha256 of `value`'s JSON without its `checksum` property. Computed on the parsed form,
+ * so a writer (`sealed`) and a reader of the file get the same bytes to hash.
+ */
+export function checksumOf(value: object): string {
+  const { checksum: _ignored, ...rest } = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  return crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex');
+}
+
+/** `value` with its checksum, ready to write. */
+export function sealed<T extends object>(value: T): T & { checksum: string } {
+  return { ...value, checksum: checksumOf(value) };
+}
 
 /** Reads and checks a file: absent, not JSON (torn) and off-schema are told apart for the caller's message. */
 export function readChecked<T>(file: string, schema: Schema<T>): ReadOutcome<T> {
@@ -201,7 +229,10 @@ export function readChecked<T>(file: string, schema: Schema<T>): ReadOutcome<T> 
     return { ok: false, problem: `${file} is not valid JSON (a torn or edited file)` };
   }
   const bad = schema.check(value, path.basename(file));
-  return bad ? { ok: false, problem: `${file} does not fit its schema: ${bad}` } : { ok: true, value: value as T };
+  if (bad) return { ok: false, problem: `${file} does not fit its schema: ${bad}` };
+  const sum = (value as { checksum?: unknown }).checksum;
+  if (typeof sum === 'string' && sum !== checksumOf(value as object)) return { ok: false, problem: `${file} fails its checksum (edited or corrupt)` };
+  return { ok: true, value: value as T };
 }
 
 /** The value when the file exists and fits its schema, else undefined. */

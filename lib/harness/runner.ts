@@ -15,7 +15,8 @@ import { Progress } from '../core/progress';
 import { gitInfo, machineInfo, packageVersions, suiteVersion } from '../core/provenance';
 import { PACKAGE_NAME } from '../core/paths';
 import { RunRng } from '../core/rng';
-import { writeFileAtomic } from '../core/atomic-fs';
+import { AtomicAppender, sha256File, writeFileAtomic } from '../core/atomic-fs';
+import { othersCpuMeter } from '../core/cpu-load';
 import { exportFigures } from '../figures/render';
 import type { PaperDefinition, ProfileName, ResultTable, RunContext, SeedResult } from './contract';
 import {
@@ -23,9 +24,10 @@ import {
   figureIndexSchema,
   files,
   jobSchema,
-  planSchema,
-  readIfValid,
+  planFileSchema,
+  readChecked,
   runSchema,
+  sealed,
   tablesSchema,
   writeChecked,
   type ClaimRecord,
@@ -57,6 +59,10 @@ export interface RunJobsOptions {
    * pass the coordinator's; alone, a section just runs.
    */
   exclusive?: <T>(label: string, section: () => Promise<T>) => Promise<T>;
+  /** Called on every progress tick of the job's phases (a parallel run shows them on one status line). */
+  onProgress?: (phase: string, done: number, total: number) => void;
+  /** False: phases report only through onProgress, not as lines of their own (default true). */
+  progressLines?: boolean;
 }
 
 export const paperDir = files.paperDir;
@@ -103,10 +109,27 @@ function jobHash(plan: PaperPlan, seed: number): string {
   return configHash({ plan: plan.planHash, seed });
 }
 
-/** Reads a completed job if it matches the plan; undefined when absent, torn, off-schema or stale. */
+/**
+ * A job's cached result, checked: `job` when it is complete and matches the plan; else
+ * `problem` says what is wrong with the file (torn, off-schema, failed checksum, metrics
+ * missing or edited) so the caller can say so in one line. Neither: absent, or the result
+ * of another config (a plain cache miss).
+ */
+export function readJobChecked(dir: string, plan: PaperPlan, seed: number): { job?: JobFile; problem?: string } {
+  const file = files.job(dir, seed);
+  const r = readChecked(file, jobSchema);
+  if (!r.ok) return r.problem === 'absent' ? {} : { problem: r.problem };
+  if (r.value.jobHash !== jobHash(plan, seed)) return {};
+  const metrics = files.jobMetrics(dir, seed);
+  const sum = sha256File(metrics);
+  if (sum === undefined) return { problem: `${metrics} is missing (its job file ${path.basename(file)} expects it)` };
+  if (sum !== r.value.metricsSha256) return { problem: `${metrics} does not match the checksum in ${path.basename(file)} (truncated or edited)` };
+  return { job: r.value };
+}
+
+/** Reads a completed job if it matches the plan; undefined when absent, torn, off-schema, edited or stale. */
 export function readJob(dir: string, plan: PaperPlan, seed: number): JobFile | undefined {
-  const rec = readIfValid(files.job(dir, seed), jobSchema);
-  return rec && rec.jobHash === jobHash(plan, seed) ? rec : undefined;
+  return readJobChecked(dir, plan, seed).job;
 }
 
 /** Runs (or reuses) one seed of a paper. */
@@ -114,18 +137,16 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const dir = opts.out ? paperDir(opts.out, paper.id, plan.profile) : undefined;
   if (dir && !opts.force) {
-    const cached = readJob(dir, plan, seed);
+    const { job: cached, problem } = readJobChecked(dir, plan, seed);
     if (cached) {
       if (!opts.quiet) log(`[${paper.id}] seed ${seed}: cached result reused (${files.job(dir, seed)}; --force re-runs)`);
       return { seed, result: cached.result as R, cached: true, wallSeconds: cached.wallSeconds, machine: cached.machine };
     }
+    if (problem) log(`[${paper.id}] seed ${seed}: not reusing the cached result: ${problem}; recomputing`);
   }
-  const metricsPath = dir ? files.jobMetrics(dir, seed) : undefined;
-  if (metricsPath) {
-    // A killed earlier attempt may have left part of this seed's metrics: start over.
-    fs.mkdirSync(path.dirname(metricsPath), { recursive: true });
-    writeFileAtomic(metricsPath, '');
-  }
+  // The metrics appear whole, beside the job file, only when the job completes: a killed
+  // attempt leaves a temp file (removed by the next run), never a half-written log.
+  const metricsOut = dir ? new AtomicAppender(files.jobMetrics(dir, seed)) : undefined;
   const timed: JobMachine['timed'] = [];
   const runExclusive = opts.exclusive ?? (<T>(_label: string, section: () => Promise<T>) => section());
   const ctx: RunContext = {
@@ -136,18 +157,28 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
     log: (m) => {
       if (!opts.quiet) log(`[${paper.id} seed ${seed}] ${m}`);
     },
-    progress: (label, total) => new Progress({ label: `${paper.id} seed ${seed} ${label}`, total, quiet: opts.quiet, write: log }),
+    progress: (label, total) =>
+      new Progress({
+        label: `${paper.id} seed ${seed} ${label}`,
+        total,
+        quiet: opts.quiet || opts.progressLines === false,
+        write: log,
+        onTick: opts.onProgress && ((done, all) => opts.onProgress!(label, done, all)),
+      }),
     metric: (record) => {
-      if (metricsPath) fs.appendFileSync(metricsPath, JSON.stringify({ paper: paper.id, profile: plan.profile, seed, ...record }) + '\n');
+      metricsOut?.append(JSON.stringify({ paper: paper.id, profile: plan.profile, seed, ...record }) + '\n');
     },
     exclusive: (label, section) =>
       runExclusive(label, async () => {
         const loadBefore = load1();
+        const others = othersCpuMeter();
         const s0 = performance.now();
         try {
           return await section();
         } finally {
-          timed.push({ label, seconds: (performance.now() - s0) / 1000, loadBefore, loadAfter: load1() });
+          const seconds = (performance.now() - s0) / 1000;
+          const othersCores = others.stop();
+          timed.push({ label, seconds, loadBefore, loadAfter: load1(), ...(othersCores === undefined ? {} : { othersCores }) });
         }
       }),
   };
@@ -159,13 +190,19 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
   let peakRssMiB = 0;
   try {
     result = await paper.run(plan.config as C, ctx);
+  } catch (err) {
+    metricsOut?.abort();
+    throw err;
   } finally {
     peakRssMiB = rss.stop();
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   const machine: JobMachine = { cores: os.cpus().length, loadBefore, loadAfter: load1(), peakRssMiB, timed };
-  if (dir) {
-    writeChecked(files.job(dir, seed), jobSchema, {
+  if (dir && metricsOut) {
+    // Metrics first, then the job file that vouches for them: a kill in between leaves
+    // metrics that no job file matches, which the next run recomputes.
+    const metricsSha256 = metricsOut.commit();
+    writeChecked(files.job(dir, seed), jobSchema, sealed({
       paper: paper.id,
       profile: plan.profile,
       seed,
@@ -177,18 +214,26 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
       wallSeconds,
       machine,
       result,
-    });
+      metricsSha256,
+    }));
   }
   if (!opts.quiet) log(`[${paper.id}] seed ${seed}: done in ${wallSeconds.toFixed(1)}s (peak memory ${machine.peakRssMiB.toFixed(0)} MiB)`);
   return { seed, result, cached: false, wallSeconds, machine };
 }
 
 export function writePlan(out: string, plan: PaperPlan): void {
-  writeChecked(files.plan(paperDir(out, plan.paper, plan.profile)), planSchema, plan);
+  writeChecked(files.plan(paperDir(out, plan.paper, plan.profile)), planFileSchema, sealed(plan));
 }
 
+/** The plan in `dir`: undefined when there is none; a UsageError (one line) when it is torn, off-schema or edited. */
 export function readPlan(dir: string): PaperPlan | undefined {
-  return readIfValid(files.plan(dir), planSchema);
+  const r = readChecked(files.plan(dir), planFileSchema);
+  if (r.ok) {
+    const { checksum: _checksum, ...plan } = r.value;
+    return plan;
+  }
+  if (r.problem === 'absent') return undefined;
+  throw new UsageError(`cannot use ${r.problem}: rerun the command that wrote it (${files.plan(dir)} is rewritten by every run and shard)`);
 }
 
 export interface PaperSummary {
@@ -226,14 +271,14 @@ export function figureProvenance(plan: PaperPlan, backend: BackendInfo): Record<
 export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>, plan: PaperPlan, out: string): PaperSummary {
   const dir = paperDir(out, paper.id, plan.profile);
   const jobs: JobFile[] = [];
-  const missing: number[] = [];
+  const missing: string[] = [];
   for (const seed of plan.seeds) {
-    const j = readJob(dir, plan, seed);
-    if (j) jobs.push(j);
-    else missing.push(seed);
+    const { job, problem } = readJobChecked(dir, plan, seed);
+    if (job) jobs.push(job);
+    else missing.push(problem ? `${seed} (${problem})` : String(seed));
   }
   if (missing.length > 0) {
-    throw new UsageError(`no completed result for ${paper.id} (${plan.profile}) seed(s) ${missing.join(',')} in ${dir}: run the missing shard(s) first`);
+    throw new UsageError(`no completed result for ${paper.id} (${plan.profile}) seed(s) ${missing.join(', ')} in ${dir}: run the missing shard(s) first`);
   }
   // Shards may run on different machines: name every device that computed a seed.
   const devices = [...new Set(jobs.map((j) => j.backend.device))];
@@ -245,10 +290,8 @@ export function finalizePaper<C extends object, R>(paper: PaperDefinition<C, R>,
   const tables = paper.tables(results, config);
   writeChecked(files.tables(dir), tablesSchema, tables);
 
-  const metrics = plan.seeds.map((s) => {
-    const p = files.jobMetrics(dir, s);
-    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : '';
-  });
+  // Each seed's metrics were checked against its job file's sha256 just above.
+  const metrics = plan.seeds.map((s) => fs.readFileSync(files.jobMetrics(dir, s), 'utf8'));
   writeFileAtomic(files.metrics(dir), metrics.join(''));
 
   const provenance = figureProvenance(plan, backend);
@@ -277,10 +320,18 @@ export function withHistory(claims: ClaimRecord[]): ClaimRecord[] {
   return claims.map((c) => ({ ...c, history: historyOf(lock, c.id) }));
 }
 
-/** What the verdicts need from the run: overrides, and per seed the load around its timed sections. */
+/**
+ * What the verdicts need from the run: overrides, and per seed how loaded the machine was
+ * while its sections were timed, as a count of busy cores comparable with the core count:
+ * 1 (the job itself) + the CPU other processes used during the section where that was
+ * measured (lib/core/cpu-load.ts), else the 1-minute load average around it. The average
+ * is only a fallback: it remembers, for a minute, the parallel jobs that were paused for
+ * the section (--jobs), so it would call every section of a parallel run busy.
+ */
 export function judgeContext(plan: PaperPlan, jobs: { seed: number; machine: JobMachine }[]): JudgeContext {
   const timedLoad: Record<number, number | null> = {};
-  for (const j of jobs) timedLoad[j.seed] = j.machine.timed.length ? Math.max(...j.machine.timed.flatMap((t) => [t.loadBefore, t.loadAfter])) : null;
+  const sectionLoad = (t: JobMachine['timed'][number]) => (t.othersCores !== undefined ? [1 + t.othersCores] : [t.loadBefore, t.loadAfter]);
+  for (const j of jobs) timedLoad[j.seed] = j.machine.timed.length ? Math.max(...j.machine.timed.flatMap(sectionLoad)) : null;
   return { profile: plan.profile, overridden: plan.overrides.length > 0, machine: { cores: Math.min(...jobs.map((j) => j.machine.cores)), timedLoad } };
 }
 

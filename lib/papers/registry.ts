@@ -10,13 +10,34 @@ import { calm } from './calm';
 import { matryoshka } from './matryoshka';
 import { locoprop } from './locoprop';
 import { distillation } from './distillation';
-import type { PaperDefinition } from '../harness/contract';
+import type { PaperDefinition, ProfileName } from '../harness/contract';
 
 // Each paper has its own config and result types; the registry only needs the common shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPaper = PaperDefinition<any, any>;
 
 export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, matryoshka, locoprop, distillation];
+
+/**
+ * Seconds one seed takes, per profile, measured with the wasm backend on the 2-core CI
+ * machine (a paper's own `expectedSeconds` wins). Used only to start the most expensive
+ * jobs first and to weight the ETA (reproduce/costs.ts); an earlier run in --out is
+ * better evidence still. `full` is not measured yet (it needs a GPU).
+ */
+const EXPECTED_SECONDS: Record<string, Partial<Record<ProfileName, number>>> = {
+  rer: { smoke: 2, quick: 10 },
+  flash: { smoke: 2, quick: 143 },
+  'expert-choice': { smoke: 2, quick: 106 },
+  calm: { smoke: 4.5, quick: 161 },
+  matryoshka: { smoke: 3, quick: 75 },
+  locoprop: { smoke: 2.5, quick: 150 },
+  distillation: { smoke: 2.5, quick: 203 },
+};
+
+/** Expected seconds per seed of `paper` at `profile`, or undefined when unknown. */
+export function expectedSecondsOf(paper: AnyPaper, profile: ProfileName): number | undefined {
+  return paper.expectedSeconds?.[profile] ?? EXPECTED_SECONDS[paper.id]?.[profile];
+}
 
 export function paperIds(papers: readonly AnyPaper[] = PAPERS): string[] {
   return papers.map((p) => p.id);

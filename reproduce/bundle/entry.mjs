@@ -2,7 +2,8 @@
  * Entry point of the self-contained bundle (dist/reproduce.mjs, built by
  * reproduce/bundle/build.mjs). A GPU server has node and the dawn.node binary but no npm
  * and no network, so everything else travels inside this one file: the CLI, the figure
- * renderer (the bundle re-runs itself with REPRO_RENDER_CHILD=1), the tfjs wasm binaries and
+ * renderer (the bundle re-runs itself with REPRO_RENDER_CHILD=1), the job workers of --jobs N
+ * (re-runs itself with REPRO_WORKER_CHILD=1), the tfjs wasm binaries and
  * resvg's native addon (both unpacked once into a cache folder, keyed by their hash).
  *
  * Beside the bundle, optionally: dawn.node (WebGPU), data/ (sotu/, mnist/, fashion-mnist/).
@@ -45,6 +46,7 @@ const assets = unpack({
 env.REPRO_WASM_DIR ??= assets;
 env.REPRO_RESVG_NODE ??= path.join(assets, 'resvgjs.linux-x64-gnu.node');
 env.REPRO_RENDER_SCRIPT ??= fileURLToPath(import.meta.url);
+env.REPRO_WORKER_SCRIPT ??= fileURLToPath(import.meta.url);
 if (!env.REPRO_DAWN_NODE && fs.existsSync(path.join(here, 'dawn.node'))) env.REPRO_DAWN_NODE = path.join(here, 'dawn.node');
 if (!env.REPRO_DATA && fs.existsSync(path.join(here, 'data'))) env.REPRO_DATA = path.join(here, 'data');
 // Stamped at build time (see build.mjs): there is no .git and no node_modules here.
@@ -54,6 +56,8 @@ env.REPRO_PACKAGE_VERSIONS ??= __REPRO_PACKAGE_VERSIONS__;
 
 if (env.REPRO_RENDER_CHILD === '1') {
   await import('../../lib/figures/render-figures.mjs');
+} else if (env.REPRO_WORKER_CHILD === '1') {
+  await import('../parallel/worker');
 } else {
   await import('../cli');
 }

@@ -1,12 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { activeBackend, BACKEND_CHOICES, selectBackend } from '../../lib/core/backend';
 import { BackendError } from '../../lib/core/errors';
 import { repoRoot } from '../../lib/core/paths';
+import { summariseDawnOutput } from '../../lib/core/webgpu-probe';
 
 function installed(pkg: string): boolean {
   try {
@@ -84,4 +87,38 @@ test('auto picks the first backend that loads and logs why each faster one was s
     assert.ok(lines.some((l) => /skipped webgpu: .*Vulkan/.test(l)));
   }
   assert.ok(lines.some((l) => l.startsWith(`backend: ${info.name} (`)), 'the choice is logged');
+});
+
+test('a Vulkan driver Dawn cannot use (Mesa lavapipe): nothing leaks to stderr, one line says why webgpu was skipped', (t) => {
+  // A stand-in dawn.node that prints what Dawn prints on a lavapipe-only machine, from
+  // "native code" (fd 2 directly), and finds no adapter; and a Vulkan loader to be found.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-dawn-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(dir, 'libvulkan.so.1'), '');
+  fs.writeFileSync(
+    path.join(dir, 'dawn.cjs'),
+    `const fs = require('node:fs');
+exports.globals = {};
+exports.create = () => ({ requestAdapter: async () => {
+  fs.writeSync(2, 'error: XDG_RUNTIME_DIR is invalid or not set in the environment.\\nWarning: Vulkan shaderUniform*ArrayDynamicIndexing required.\\n - While initializing adapter (backend=BackendType::Vulkan)\\n    at InitializeImpl (PhysicalDeviceVk.cpp:257)\\n');
+  return null;
+} });`,
+  );
+  const script = `const { selectBackend } = await import(${JSON.stringify(path.join(repoRoot(), 'lib', 'core', 'backend.ts'))});
+const info = await selectBackend('auto', (l) => console.log(l));
+console.log('picked ' + info.name);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { ...process.env, REPRO_DAWN_NODE: path.join(dir, 'dawn.cjs'), LD_LIBRARY_PATH: dir },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /shaderUniform|XDG_RUNTIME_DIR|InitializeImpl/, 'nothing from Dawn on our stderr');
+  const skip = r.stdout.split('\n').filter((l) => /skipped webgpu/.test(l));
+  assert.deepEqual(skip, ['backend: skipped webgpu: Dawn found no WebGPU adapter it can use (Dawn: XDG_RUNTIME_DIR is invalid or not set in the environment; Vulkan shaderUniform*ArrayDynamicIndexing required)']);
+  assert.match(r.stdout, /picked (wasm|tensorflow)/);
+});
+
+test("Dawn's output is summarised to its distinct messages, without stack lines", () => {
+  assert.equal(summariseDawnOutput('Warning: A.\n - While x\n    at F (y:1)\nWarning: A.\nerror: B\n'), 'A; B');
+  assert.equal(summariseDawnOutput(''), '');
 });

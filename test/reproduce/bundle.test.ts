@@ -43,6 +43,14 @@ test('the bundle alone runs a paper end to end: claims, figures rendered by itse
   assert.equal(run.backend.name, 'cpu');
 });
 
+test('the bundle runs parallel jobs by re-running itself as a worker (--jobs 2)', () => {
+  const r = runBundle(['--only', 'rer', '--profile', 'smoke', '--seeds', '1,2', '--backend', 'cpu', '--out', 'out-jobs', '--jobs', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /2 job\(s\) on 2 worker processes/);
+  const run = JSON.parse(fs.readFileSync(path.join(lonely, 'out-jobs', 'rer', 'smoke', 'run.json'), 'utf8'));
+  assert.deepEqual(run.jobs.map((j: { seed: number }) => j.seed), [1, 2]);
+});
+
 test('the bundle unpacks its wasm binaries and runs on the wasm backend', () => {
   const r = runBundle(['--only', 'rer', '--profile', 'smoke', '--backend', 'wasm', '--out', 'out-wasm', '--quiet']);
   assert.equal(r.status, 0, r.stderr);

@@ -10,14 +10,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../reproduce/main';
-import { fakePaper } from '../fixtures/fake-paper';
+import { FAKE_ONLY, FAKE_REGISTRY } from '../fixtures/fake-registry';
 
-const papers = [fakePaper];
+const papers = FAKE_ONLY;
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { papers, stdout: (t) => (out += t), stderr: (t) => (err += t) });
+  const code = await main(argv, { papers, papersModule: FAKE_REGISTRY, stdout: (t) => (out += t), stderr: (t) => (err += t) });
   return { code, out, err };
 }
 
@@ -41,6 +41,14 @@ const BAD: [string, string[], RegExp][] = [
   ['unknown option', ['--fast'], /Unknown option '--fast'.*valid options/],
   ['unknown backend', ['--backend', 'tpu'], /tpu/],
   ['missing data file', ['--set', 'dataFile=/nonexistent/data.bin'], /missing data file \/nonexistent\/data.bin.*npm install fake-data/],
+  ['empty --only', ['--only', ''], /bad --only '': no paper named; .*valid papers: fake/],
+  ['--only of commas', ['--only', ' , '], /bad --only ' , ': no paper named/],
+  ['negative seed', ['--seeds', '-1'], /bad --seeds '-1': expected a comma-separated list of positive integers/],
+  ['negative seed list', ['--seeds', '-1,2'], /bad --seeds '-1,2'/],
+  ['option as a value', ['--seeds', '--quiet'], /option --seeds needs a value \(got the option '--quiet'\)/],
+  ['zero jobs', ['--jobs', '0'], /bad --jobs '0': expected a positive integer.*default: the number of cores/],
+  ['negative jobs', ['--jobs', '-2'], /bad --jobs '-2': expected a positive integer/],
+  ['jobs not a number', ['--jobs', 'all'], /bad --jobs 'all': expected a positive integer/],
 ];
 
 for (const [name, argv, pattern] of BAD) {
@@ -57,14 +65,31 @@ for (const [name, argv, pattern] of BAD) {
   });
 }
 
-test('unwritable --out -> one-line error, exit 2', async () => {
-  const dir = tmpDir();
-  const file = path.join(dir, 'a-file');
-  fs.writeFileSync(file, 'x');
-  const r = await cli(['--out', path.join(file, 'sub'), '--backend', 'cpu', '--quiet']);
-  assert.equal(r.code, 2);
-  assert.match(r.err, /cannot write --out '.*a-file\/sub' \((ENOTDIR|EEXIST)\)/);
-  assert.equal(r.err.trim().split('\n').length, 1);
+// /proc: Node's recursive mkdir loops forever there (mkdir fails with ENOENT although /proc exists).
+for (const [name, where, pattern] of [
+  ['a file as parent', 'FILE/sub', /cannot write --out '.*a-file\/sub' \((ENOTDIR|EEXIST)\)/],
+  ['/proc', '/proc/nope', /cannot write --out '\/proc\/nope' \(ENOENT\); choose a writable directory/],
+  ['/sys', '/sys/nope', /cannot write --out '\/sys\/nope' \((EPERM|EACCES|ENOENT|EROFS)\)/],
+] as const) {
+  test(`unwritable --out (${name}) -> one-line error, exit 2, promptly`, { timeout: 60_000 }, async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    const r = await cli(['--out', where.replace('FILE', file), '--backend', 'cpu', '--quiet']);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, pattern);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+  });
+}
+
+test('an out-of-range config value (--set rer.rho=1.5) exits 2 with one line and writes nothing', async () => {
+  const out = path.join(tmpDir(), 'out');
+  let err = '';
+  const code = await main(['--only', 'rer', '--set', 'rer.rho=1.5', '--profile', 'smoke', '--backend', 'cpu', '--out', out, '--quiet'], { stdout: () => {}, stderr: (t) => (err += t) });
+  assert.equal(code, 2, err);
+  assert.match(err, /^reproduce: .*rho.*1\.5/);
+  assert.equal(err.trim().split('\n').length, 1, err);
+  assert.equal(fs.existsSync(out), false, 'nothing written');
 });
 
 test('a run writes run.json, metrics.jsonl, claims.json, figures and REPORT.md; exit 0', async () => {
@@ -158,7 +183,7 @@ test('the real entry point: --list names papers and claims; unknown paper exits 
 
 test('kill -9 in the middle of a run, then rerun: completes with no corrupt or temp file', async () => {
   const out = path.join(tmpDir(), 'out');
-  const args = tsxCli(['--only', 'fake', '--profile', 'full', '--out', out, '--backend', 'cpu', '--set', 'sleepMs=150']);
+  const args = tsxCli(['--only', 'fake', '--profile', 'full', '--out', out, '--backend', 'cpu', '--set', 'sleepMs=150', '--jobs', '1']);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';

@@ -12,6 +12,7 @@ import { main } from '../../reproduce/main';
 import { describeFailures, parseSlurmArgs, runSlurm, type SlurmIO } from '../../reproduce/slurm-array';
 import { shellQuote } from '../../reproduce/shell';
 import { fakePaper } from '../fixtures/fake-paper';
+import { FAKE_REGISTRY } from '../fixtures/fake-registry';
 import { tempDirFactory } from '../fixtures/temp-dirs';
 
 const papers = [fakePaper];
@@ -162,7 +163,7 @@ test('all shards succeed -> merged REPORT.md whose claims equal an unsharded run
   assert.ok(fs.existsSync(path.join(out, 'REPORT.md')));
   const merged = fs.readFileSync(path.join(out, 'fake', 'full', 'claims.json'), 'utf8');
   const single = path.join(dir, 'single');
-  const u = await main(['--profile', 'full', '--backend', 'cpu', '--out', single, '--quiet'], { papers, stdout: () => {}, stderr: () => {} });
+  const u = await main(['--profile', 'full', '--backend', 'cpu', '--out', single, '--quiet'], { papers, papersModule: FAKE_REGISTRY, stdout: () => {}, stderr: () => {} });
   assert.equal(u, 0);
   assert.equal(merged, fs.readFileSync(path.join(single, 'fake', 'full', 'claims.json'), 'utf8'));
 });
