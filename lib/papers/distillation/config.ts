@@ -27,7 +27,7 @@
  * after every epoch; with `ranking.patience` > 0 (full) a model stops once it has not
  * improved for that many epochs.
  *
- * Cost (wasm, one thread, measured with ps on the shared 2-core machine, 2026-12):
+ * Cost (wasm, one thread, measured with ps on the shared 2-core machine, 2026-11-30):
  * - smoke: ~7 s (tests and notebook CI run it);
  * - quick: 3 seeds, 140 s of CPU per seed at load ~4 (150 s wall), 180-190 s at load 5-14
  *   (contention inflates CPU time too); the ranking half is ~85% of it: 5 models x 3

@@ -15,7 +15,7 @@
  * is chosen by one rule: its base rate times each multiplier of `lrMultipliers`, the run
  * with the lowest final training loss represents it.
  *
- * Cost (wasm, one thread on the shared 2-core machine at load ~7, 2026-12): at batch 100
+ * Cost (wasm, one thread on the shared 2-core machine at load ~7, 2026-11-30): at batch 100
  * one back-propagation step ~0.3 s, one LocoProp step with 10 local iterations ~2 s, one
  * Shampoo step ~0.7 s and a preconditioner refresh (blocks of 128) ~36 s; at batch 1000
  * ~1.3 s, ~11.5 s and ~2.2 s. The idle machine is ~3x faster.
