@@ -161,7 +161,7 @@ const capacity: CapacityConfig = {
 
 export const PROFILES: Record<ProfileName, DistillationConfig> = {
   smoke: {
-    ranking: { ...ranking, vocabSize: 500, trainQueries: 64, validationQueries: 16, testQueries: 16, width: 16, heads: 2, ffnHidden: 32, embedDim: 8, smallWidth: 8, smallFfnHidden: 16, depth: 1, stopWords: 20, epochs: 1, batchSize: 16, evalRandomNegatives: 8 },
+    ranking: { ...ranking, vocabSize: 500, trainQueries: 64, validationQueries: 16, testQueries: 16, width: 16, heads: 2, ffnHidden: 32, embedDim: 8, smallWidth: 8, smallFfnHidden: 16, depth: 1, stopWords: 20, epochs: 2, batchSize: 16, evalRandomNegatives: 8 },
     capacity: { ...capacity, trainExamples: 512, testExamples: 256, teacherWidths: [16, 32], studentWidth: 4, epochs: 2 },
   },
   quick: { ranking, capacity },
