@@ -152,6 +152,12 @@ export interface ShampooOptions {
   blockSize: number;
   /** Recompute the inverse roots every this many steps. */
   updateEvery: number;
+  /**
+   * Step after which the roots are first computed (default 1); until then the update is the
+   * grafted RMSprop step itself (no preconditioner yet), as Shampoo implementations that
+   * start preconditioning late do.
+   */
+  firstRefresh?: number;
   /** EMA decay of the statistics L and R. */
   statisticsDecay: number;
   root: InverseRootOptions;
@@ -178,6 +184,8 @@ export class Shampoo implements TensorOptimizer {
   constructor(readonly opts: ShampooOptions) {
     if (!Number.isInteger(opts.blockSize) || opts.blockSize < 1) throw new UsageError(`Shampoo blockSize=${opts.blockSize} must be a positive integer`);
     if (!Number.isInteger(opts.updateEvery) || opts.updateEvery < 1) throw new UsageError(`Shampoo updateEvery=${opts.updateEvery} must be a positive integer`);
+    const first = opts.firstRefresh ?? 1;
+    if (!Number.isInteger(first) || first < 1) throw new UsageError(`Shampoo firstRefresh=${first} must be a positive integer`);
     this.graft = new RmsProp(opts.rmsprop);
   }
 
@@ -226,9 +234,10 @@ export class Shampoo implements TensorOptimizer {
     this.step++;
   }
 
-  /** True when the next `refresh` would recompute the roots (after steps 1, 1+k, 1+2k, ...). */
+  /** True when the roots are due after this step (after steps f, f+k, f+2k, ... with f = firstRefresh, default 1). */
   refreshDue(): boolean {
-    return (this.step - 1) % this.opts.updateEvery === 0;
+    const first = this.opts.firstRefresh ?? 1;
+    return this.step >= first && (this.step - first) % this.opts.updateEvery === 0;
   }
 
   /** Recomputes every inverse fourth root from the current statistics. */

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { RunRng } from '../../lib/core/rng';
 import { blockCount, fromBlocks, inversePthRootReference, matrixInversePthRoot, Shampoo, toBlocks } from '../../lib/nn/shampoo';
+import { RmsProp } from '../../lib/nn/optimizers';
 
 /** A random SPD matrix G G^T / k + shift I with a spread spectrum. */
 function spd(d: number, seed: number, shift: number): Float64Array {
@@ -99,4 +100,39 @@ test('Shampoo: preconditioned, grafted steps lower a quadratic; state holds stat
   assert.equal(opt.stateFloats(), 2 * (4 * 9 + 4 * 4) + 2 * 24 + 2 * 4);
   opt.dispose();
   tf.dispose([target, w, b]);
+});
+
+test('Shampoo: roots are due after steps f, f+k, f+2k, ... (firstRefresh f, updateEvery k; default f = 1); before f the step is the RMSprop graft', async () => {
+  await selectBackend('cpu');
+  const due = (firstRefresh: number | undefined, updateEvery: number): number[] => {
+    const w = tf.variable(tf.zeros([4, 2]));
+    const opt = new Shampoo({ rmsprop: { decay: 0.9, momentum: 0.5, epsilon: 1e-8, initialMeanSquare: 0 }, blockSize: 2, updateEvery, firstRefresh, statisticsDecay: 0.9, root: { ridge: 1e-4 } });
+    const out: number[] = [];
+    for (let step = 1; step <= 9; step++) {
+      tf.tidy(() => opt.apply([w], [tf.onesLike(w)], 0.1));
+      if (opt.refreshDue()) out.push(step);
+    }
+    opt.dispose();
+    w.dispose();
+    return out;
+  };
+  assert.deepEqual(due(undefined, 3), [1, 4, 7]);
+  assert.deepEqual(due(3, 2), [3, 5, 7, 9]);
+  assert.deepEqual(due(5, 100), [5]);
+  // without roots yet, a Shampoo step is the RMSprop step it is grafted to (up to float32 rounding: other op order)
+  const g = tf.tensor2d([0.5, -1, 2, 0.25, 1, 1, -3, 0.5], [4, 2]);
+  const a = tf.variable(tf.ones([4, 2]));
+  const b = tf.variable(tf.ones([4, 2]));
+  const rms = { decay: 0.9, momentum: 0.5, epsilon: 1e-8, initialMeanSquare: 0 };
+  const sh = new Shampoo({ rmsprop: rms, blockSize: 2, updateEvery: 1, firstRefresh: 3, statisticsDecay: 0.9, root: { ridge: 1e-4 } });
+  const rp = new RmsProp(rms);
+  for (let i = 0; i < 2; i++) {
+    sh.apply([a], [g], 0.1);
+    rp.apply([b], [g], 0.1);
+  }
+  const [va, vb] = [await a.data(), await b.data()];
+  va.forEach((v, i) => assert.ok(Math.abs(v - vb[i]) < 1e-6, `${i}: ${v} vs ${vb[i]}`));
+  sh.dispose();
+  rp.dispose();
+  tf.dispose([g, a, b]);
 });

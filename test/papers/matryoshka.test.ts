@@ -4,9 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../lib/core/backend';
 import { UsageError } from '../../lib/core/errors';
 import { matryoshka } from '../../lib/papers/matryoshka';
-import { retrievalFlopFactor } from '../../lib/papers/matryoshka/claims';
+import { oneNnTop1, retrievalFlopFactor } from '../../lib/papers/matryoshka/claims';
 import type { MatryoshkaConfig } from '../../lib/papers/matryoshka/config';
-import { halvingFunnel, paperFunnel, unavailableReason, validateConfig, type MatryoshkaResult } from '../../lib/papers/matryoshka/experiment';
+import { curveSteps, halvingFunnel, paperFunnel, unavailableReason, validateConfig, type MatryoshkaResult } from '../../lib/papers/matryoshka/experiment';
 import { testContext } from '../fixtures/run-context';
 
 const ctx = testContext;
@@ -48,6 +48,22 @@ test('smoke run: same seed twice gives identical results, no leaked tensors, JSO
   assert.ok(a.adaptive.chosen.meanTotalFlops <= a.adaptive.chosen.fullTotalFlops + 3 * a.sizes.length * a.classes + 2 * a.embeddingDim * a.classes);
   // PCA explains a growing share of the variance, all of it at D
   assert.ok(Math.abs(a.pcaVarianceExplained[s - 1] - 1) < 1e-9);
+  // the learning curve: curvePoints checkpoints, the last at the end of training; MRL per size, FF-m per size
+  const total = smoke.epochs * Math.floor(smoke.trainExamples / smoke.batchSize);
+  assert.deepEqual(a.learningCurve.steps, curveSteps(total, smoke.curvePoints));
+  assert.equal(a.learningCurve.steps[a.learningCurve.steps.length - 1], total);
+  for (const model of ['mrl', 'ff'] as const) {
+    assert.equal(a.learningCurve[model].length, a.learningCurve.steps.length);
+    for (const row of a.learningCurve[model]) assert.ok(row.length === s && row.every((v) => v >= 0 && v <= 1), model);
+  }
+  // 1-NN per size is read from the exhaustive retrieval points of each family
+  assert.deepEqual(oneNnTop1(a, 'slicing'), a.sizes.map((m) => a.retrieval.points.find((p) => p.family === 'slicing' && p.dim === m)!.top1));
+});
+
+test('learning-curve checkpoints: equal stretches, the last at the end, no duplicates', () => {
+  assert.deepEqual(curveSteps(187, 4), [47, 94, 140, 187]);
+  assert.deepEqual(curveSteps(3, 8), [1, 2, 3]);
+  assert.deepEqual(curveSteps(8, 1), [8]);
 });
 
 test('exhaustive search at D always qualifies for the retrieval FLOP claim (the factor is >= 1)', async () => {
@@ -70,6 +86,8 @@ test('bad configs are usage errors naming the key; Fashion-MNIST reports why it 
   assert.throws(bad({ retrievalQueries: 100000 }), UsageError);
   assert.throws(bad({ funnelRetrieveDim: 3 }), UsageError);
   assert.throws(bad({ trainExamples: 59999 }), UsageError);
+  assert.throws(bad({ curveExamples: 100000 }), (e: unknown) => e instanceof UsageError && /curveExamples=100000 must be at most holdoutExamples/.test(e.message));
+  assert.throws(bad({ curvePoints: 0 }), (e: unknown) => e instanceof UsageError && /curvePoints=0/.test(e.message));
   for (const p of ['smoke', 'quick', 'full'] as const) validateConfig(matryoshka.profiles[p]);
   assert.equal(unavailableReason(smoke), undefined);
   const why = unavailableReason({ ...smoke, dataset: 'fashion-mnist' });

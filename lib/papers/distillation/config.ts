@@ -23,11 +23,20 @@
  * labels, from the final teacher (offline) or from the teacher's per-epoch checkpoints
  * (online).
  *
- * Cost on the 2-core CI machine, wasm backend (measured Nov 2026; see README.md):
+ * Every ranking model's validation MRR (queries from the validation addresses) is measured
+ * after every epoch; with `ranking.patience` > 0 (full) a model stops once it has not
+ * improved for that many epochs.
+ *
+ * Cost (wasm, one thread, measured with ps on the shared 2-core machine, 2026-11-30):
  * - smoke: ~7 s (tests and notebook CI run it);
- * - quick: 1 seed, 236 s of CPU (ranking ~190 s, capacity ~45 s) — ~4 min on an idle machine;
- * - full: 3 seeds, meant for one H100 via webgpu; not timed (no GPU was lent to this task),
- *   far too slow for this CPU.
+ * - quick: 3 seeds, 140 s of CPU per seed at load ~4 (150 s wall), 180-190 s at load 5-14
+ *   (contention inflates CPU time too); the ranking half is ~85% of it: 5 models x 3
+ *   epochs, whose time goes to the transformer kernels, BatchMatMul about half of it;
+ *   the previous quick took ~236 s of CPU per seed. The small student no longer re-runs
+ *   its frozen document tower (and its teacher's query tower) every step: both are
+ *   computed once; the per-epoch validation costs ~1 s per model and epoch.
+ * - full: 3 seeds, up to 30 epochs per ranking model with patience 3 — meant for one GPU
+ *   via webgpu; not timed (no GPU was lent to this task), far too slow for this CPU.
  *
  * Run:  npm run reproduce -- --only distillation --profile quick
  * Override, e.g.: npm run reproduce -- --only distillation --profile quick --set ranking.epochs=3 --set capacity.teacherWidths=64,1024
@@ -49,6 +58,8 @@ export interface RankingConfig {
   passageLength: number;
   minWords: number;
   trainQueries: number;
+  /** Queries from the validation addresses, with the test's candidate pool: every model's validation MRR after every epoch. */
+  validationQueries: number;
   testQueries: number;
   /** Training candidates per query: 1 positive + hard (same address) + random (other addresses). */
   trainHardNegatives: number;
@@ -67,7 +78,10 @@ export interface RankingConfig {
   smallDepth: number;
   smallHeads: number;
   smallFfnHidden: number;
+  /** Maximum epochs per ranking model. */
   epochs: number;
+  /** Stop a model once its validation MRR has not improved for this many epochs (0: train every epoch). */
+  patience: number;
   batchSize: number;
   learningRate: number;
   /** Softmax temperature of score distillation. */
@@ -109,6 +123,7 @@ const ranking: RankingConfig = {
   passageLength: 20,
   minWords: 5,
   trainQueries: 4096,
+  validationQueries: 128,
   testQueries: 256,
   trainHardNegatives: 2,
   trainRandomNegatives: 1,
@@ -124,6 +139,7 @@ const ranking: RankingConfig = {
   smallHeads: 2,
   smallFfnHidden: 16,
   epochs: 3,
+  patience: 0,
   batchSize: 32,
   learningRate: 5e-3,
   temperature: 1,
@@ -145,19 +161,20 @@ const capacity: CapacityConfig = {
 
 export const PROFILES: Record<ProfileName, DistillationConfig> = {
   smoke: {
-    ranking: { ...ranking, vocabSize: 500, trainQueries: 64, testQueries: 16, width: 16, heads: 2, ffnHidden: 32, embedDim: 8, smallWidth: 8, smallFfnHidden: 16, depth: 1, stopWords: 20, epochs: 1, batchSize: 16, evalRandomNegatives: 8 },
+    ranking: { ...ranking, vocabSize: 500, trainQueries: 64, validationQueries: 16, testQueries: 16, width: 16, heads: 2, ffnHidden: 32, embedDim: 8, smallWidth: 8, smallFfnHidden: 16, depth: 1, stopWords: 20, epochs: 2, batchSize: 16, evalRandomNegatives: 8 },
     capacity: { ...capacity, trainExamples: 512, testExamples: 256, teacherWidths: [16, 32], studentWidth: 4, epochs: 2 },
   },
   quick: { ranking, capacity },
   full: {
-    ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 4 },
+    // Up to 30 epochs, each model stopping once its validation MRR has not improved for 3.
+    ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, validationQueries: 512, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 30, patience: 3 },
     capacity: { ...capacity, dataset: 'auto', trainExamples: 60000, teacherWidths: [32, 128, 512, 2048], epochs: 15 },
   },
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
-  // One seed: the ranking half alone costs ~3 min of CPU here (see the header).
-  quick: [1],
+  // Three seeds: every claim compares models within a seed, judged on the paired interval across seeds.
+  quick: [1, 2, 3],
   full: [1, 2, 3],
 };

@@ -21,8 +21,8 @@ export interface DistillationResult {
 export function validateConfig(c: DistillationConfig): void {
   const r = c.ranking;
   configCheck('distillation', c)
-    .integers(['vocabSize', 'queryLength', 'passageLength', 'trainQueries', 'testQueries', 'width', 'depth', 'heads', 'ffnHidden', 'embedDim', 'smallWidth', 'smallDepth', 'smallHeads', 'smallFfnHidden', 'epochs', 'batchSize'].map((key) => `ranking.${key}`))
-    .integers(['minWords', 'trainHardNegatives', 'trainRandomNegatives', 'evalHardNegatives', 'evalRandomNegatives'].map((key) => `ranking.${key}`), { min: 0 })
+    .integers(['vocabSize', 'queryLength', 'passageLength', 'trainQueries', 'validationQueries', 'testQueries', 'width', 'depth', 'heads', 'ffnHidden', 'embedDim', 'smallWidth', 'smallDepth', 'smallHeads', 'smallFfnHidden', 'epochs', 'batchSize'].map((key) => `ranking.${key}`))
+    .integers(['minWords', 'patience', 'trainHardNegatives', 'trainRandomNegatives', 'evalHardNegatives', 'evalRandomNegatives'].map((key) => `ranking.${key}`), { min: 0 })
     .integers(['ranking.vocabSize'], { min: 3 })
     .oneOf('ranking.query', QUERY_MODES)
     .integers(['ranking.keywordsFromPassage'])

@@ -2,7 +2,8 @@
  * Distillation figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
  * Bars/lines show the mean over seeds; ticks/points show each seed.
  */
-import { mean } from '../../core/stats';
+import { mean, spread } from '../../core/stats';
+import { lineChart } from '../../figures/charts';
 import { VEGA_LITE_SCHEMA, type FigureDef, type VegaLiteSpec } from '../../figures/types';
 import type { SeedResult } from '../../harness/contract';
 import { STUDENT_RECIPES } from './capacity';
@@ -88,7 +89,34 @@ function capacityFigure(results: SeedResult<DistillationResult>[], config: Disti
   return { name: 'capacity-gap', title: 'Accuracy and fidelity vs teacher size for the three student recipes', spec };
 }
 
+/** Validation MRR per epoch and model: mean and min..max over the seeds that trained the epoch. */
+function validationFigure(results: SeedResult<DistillationResult>[]): FigureDef {
+  const rows: { epoch: number; model: string; mean: number; lo: number; hi: number }[] = [];
+  for (const m of RANKING_MODELS) {
+    const per = results.map((s) => s.result.ranking.models[m].validationMrr);
+    const epochs = Math.max(...per.map((v) => v.length));
+    for (let e = 0; e < epochs; e++) {
+      const vals = per.filter((v) => v.length > e).map((v) => v[e]);
+      rows.push({ epoch: e + 1, model: MODEL_LABEL[m], ...spread(vals) });
+    }
+  }
+  const r0 = results[0].result.ranking;
+  const epochs = [...new Set(rows.map((r) => r.epoch))];
+  return {
+    name: 'ranking-validation-curve',
+    title: `Validation MRR after each epoch (${r0.validationQueries} queries from the validation addresses x ${r0.evalCandidates} candidates; mean, band min–max over ${results.length} seed(s)): is each model still improving?`,
+    spec: lineChart({
+      title: 'Ranking models: validation MRR per epoch',
+      rows,
+      x: { field: 'epoch', title: 'epoch', ticks: epochs },
+      y: { field: 'mean', title: 'validation MRR', zero: false },
+      color: { field: 'model', order: RANKING_MODELS.map((m) => MODEL_LABEL[m]), columns: 2 },
+      band: { lo: 'lo', hi: 'hi' },
+    }),
+  };
+}
+
 export function figures(results: SeedResult<DistillationResult>[], config: DistillationConfig): FigureDef[] {
   if (results.length === 0) return [];
-  return [rankingFigure(results, config), capacityFigure(results, config)];
+  return [rankingFigure(results, config), validationFigure(results), capacityFigure(results, config)];
 }

@@ -8,7 +8,10 @@
  * also see in-batch negatives: every other query's candidates in the batch (a [B, B*K]
  * score matrix); the cross-encoder scores only its own K candidates (it has to run once
  * per pair). Test queries come from the held-out addresses and are ranked against a pool
- * of 1 positive + same-address + other-address passages.
+ * of 1 positive + same-address + other-address passages. Validation queries come from the
+ * corpus's validation addresses (neither train nor test) with the test's candidate pool:
+ * every model's validation MRR is measured after every epoch (its learning curve), and with
+ * `patience` > 0 a model stops once that MRR has not improved for `patience` epochs.
  *
  * Models, in training order:
  *   cross         CE teacher, softmax loss over its candidates;
@@ -43,10 +46,15 @@ export interface RankingModelResult extends RankingQuality {
   totalParams: number;
   /** Mean training loss of the last epoch. */
   finalLoss: number;
+  /** Mean training loss of each epoch trained. */
+  epochLoss: number[];
+  /** Validation MRR after each epoch trained (held-out validation addresses). */
+  validationMrr: number[];
 }
 
 export interface RankingResult {
   trainQueries: number;
+  validationQueries: number;
   testQueries: number;
   trainCandidates: number;
   evalCandidates: number;
@@ -110,17 +118,31 @@ function ownLabelLoss(scores: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => crossEntropy(scores, tf.zeros([scores.shape[0]], 'int32')));
 }
 
-/** Shuffled epochs of mini-batches; `loss` builds the batch's loss. Returns the last epoch's mean loss. */
+/** What `train` returns: each epoch's mean loss and validation MRR. */
+interface TrainCurve {
+  epochLoss: number[];
+  validationMrr: number[];
+}
+
+/**
+ * Shuffled epochs of mini-batches; `loss` builds the batch's loss. After every epoch the
+ * model is scored on the validation set (`validate`); with cfg.patience > 0, training stops
+ * once the validation MRR has not improved on its best for `patience` epochs (a decision on
+ * a measured metric, never the clock).
+ */
 async function train(
   vars: tf.Variable[],
   set: RankingSet,
   cfg: RankingConfig,
   stream: Stream,
   loss: (b: Batch) => tf.Scalar,
-  report: (epoch: number, meanLoss: number) => void,
-): Promise<number> {
+  validate: () => Promise<number>,
+  report: (epoch: number, meanLoss: number, validationMrr: number) => void,
+): Promise<TrainCurve> {
   const opt = tf.train.adam(cfg.learningRate);
-  let last = NaN;
+  const curve: TrainCurve = { epochLoss: [], validationMrr: [] };
+  let best = -Infinity;
+  let since = 0;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     const order = stream.permutation(set.count);
     const losses: tf.Scalar[] = [];
@@ -131,13 +153,20 @@ async function train(
     }
     // One readback per epoch, not per step.
     const total = tf.tidy(() => tf.addN(losses).div(losses.length));
-    last = (await total.data())[0];
+    const mean = (await total.data())[0];
     total.dispose();
     for (const l of losses) l.dispose();
-    report(epoch, last);
+    const mrr = await validate();
+    curve.epochLoss.push(mean);
+    curve.validationMrr.push(mrr);
+    report(epoch, mean, mrr);
+    if (mrr > best) {
+      best = mrr;
+      since = 0;
+    } else if (cfg.patience > 0 && ++since >= cfg.patience) break;
   }
   opt.dispose();
-  return last;
+  return curve;
 }
 
 type Scorer = { score(q: tf.Tensor2D, d: tf.Tensor3D): { scores: tf.Tensor2D; queryEmb: tf.Tensor; docEmb: tf.Tensor3D } };
@@ -187,35 +216,40 @@ export function gapClosed(student: number, dual: number, cross: number): number 
 export async function runRanking(cfg: RankingConfig, corpus: TextCorpus, ctx: RunContext): Promise<RankingResult> {
   const vocab = buildVocab(corpus.documents.train, cfg.vocabSize);
   const queryOpts = { query: cfg.query, keywordsFromPassage: cfg.keywordsFromPassage, keywordsFromContext: cfg.keywordsFromContext, stopWords: cfg.stopWords };
+  const evalOpts = { ...queryOpts, hardNegatives: cfg.evalHardNegatives, randomNegatives: cfg.evalRandomNegatives, queryLength: cfg.queryLength, passageLength: cfg.passageLength, minWords: cfg.minWords };
   const trainSet = buildRankingSet(
     corpus.documents.train,
     vocab,
     { ...queryOpts, queries: cfg.trainQueries, hardNegatives: cfg.trainHardNegatives, randomNegatives: cfg.trainRandomNegatives, queryLength: cfg.queryLength, passageLength: cfg.passageLength, minWords: cfg.minWords },
     ctx.rng.stream('ranking/train-set'),
   );
-  const testSet = buildRankingSet(
-    corpus.documents.test,
-    vocab,
-    { ...queryOpts, queries: cfg.testQueries, hardNegatives: cfg.evalHardNegatives, randomNegatives: cfg.evalRandomNegatives, queryLength: cfg.queryLength, passageLength: cfg.passageLength, minWords: cfg.minWords },
-    ctx.rng.stream('ranking/test-set'),
+  const testSet = buildRankingSet(corpus.documents.test, vocab, { ...evalOpts, queries: cfg.testQueries }, ctx.rng.stream('ranking/test-set'));
+  const validationSet = buildRankingSet(corpus.documents.validation, vocab, { ...evalOpts, queries: cfg.validationQueries }, ctx.rng.stream('ranking/validation-set'));
+  ctx.log(
+    `ranking: ${trainSet.count} train queries x ${trainSet.candidates} candidates, ${validationSet.count} validation and ${testSet.count} test queries x ${testSet.candidates}, vocab ${vocab.size}`,
   );
-  ctx.log(`ranking: ${trainSet.count} train queries x ${trainSet.candidates} candidates, ${testSet.count} test queries x ${testSet.candidates}, vocab ${vocab.size}`);
   const evalBatch = Math.max(1, Math.floor(512 / testSet.candidates));
-  const progress = ctx.progress('ranking models', RANKING_MODELS.length);
+  const progress = ctx.progress('ranking epochs', RANKING_MODELS.length * cfg.epochs);
   const models = {} as Record<RankingModel, RankingModelResult>;
-  const evaluate = async (name: RankingModel, model: Scorer, queryParams: number, totalParams: number, finalLoss: number) => {
+  const validate = (model: Scorer) => async () => rankingQuality((await scoreAll(model, validationSet, evalBatch, false)).scores, validationSet.candidates).mrr;
+  const evaluate = async (name: RankingModel, model: Scorer, queryParams: number, totalParams: number, curve: TrainCurve) => {
     const { scores } = await scoreAll(model, testSet, evalBatch, false);
-    models[name] = { ...rankingQuality(scores, testSet.candidates), queryParams, totalParams, finalLoss };
+    const finalLoss = curve.epochLoss[curve.epochLoss.length - 1];
+    models[name] = { ...rankingQuality(scores, testSet.candidates), queryParams, totalParams, finalLoss, epochLoss: curve.epochLoss, validationMrr: curve.validationMrr };
     ctx.metric({ phase: 'ranking-eval', model: name, ...models[name] });
-    ctx.log(`ranking ${name}: MRR ${models[name].mrr.toFixed(3)}, R@1 ${models[name].recallAt1.toFixed(3)}, R@5 ${models[name].recallAt5.toFixed(3)}`);
-    progress.tick();
+    ctx.log(`ranking ${name}: MRR ${models[name].mrr.toFixed(3)}, R@1 ${models[name].recallAt1.toFixed(3)}, R@5 ${models[name].recallAt5.toFixed(3)}; validation MRR by epoch ${curve.validationMrr.map((v) => v.toFixed(3)).join(' ')}`);
+    // Epochs a patience stop skipped still count as done for the progress bar.
+    for (let e = curve.epochLoss.length; e < cfg.epochs; e++) progress.tick(1, name);
   };
-  const report = (name: RankingModel) => (epoch: number, loss: number) => ctx.metric({ phase: 'ranking-train', model: name, epoch, loss });
+  const report = (name: RankingModel) => (epoch: number, loss: number, validationMrr: number) => {
+    ctx.metric({ phase: 'ranking-train', model: name, epoch, loss, validationMrr });
+    progress.tick(1, name);
+  };
 
   // 1. Cross-encoder teacher.
   const ce = new CrossEncoder(towerConfig(cfg, vocab.size), ctx.rng, 'ce');
-  const ceLoss = await train(ce.variables, trainSet, cfg, ctx.rng.stream('ranking/order/cross'), (b) => ownLabelLoss(ce.score(b.queries, b.docs).scores), report('cross'));
-  await evaluate('cross', ce, ce.paramCount(), ce.paramCount(), ceLoss);
+  const ceCurve = await train(ce.variables, trainSet, cfg, ctx.rng.stream('ranking/order/cross'), (b) => ownLabelLoss(ce.score(b.queries, b.docs).scores), validate(ce), report('cross'));
+  await evaluate('cross', ce, ce.paramCount(), ce.paramCount(), ceCurve);
   const teacher = await scoreAll(ce, trainSet, evalBatch, true);
   ce.dispose();
 
@@ -236,11 +270,19 @@ export async function runRanking(cfg: RankingConfig, corpus: TextCorpus, ctx: Ru
 
   // 2. Dual encoder on labels only.
   const de = newDual('de');
-  const deLoss = await train(de.trainableVariables(), trainSet, cfg, ctx.rng.stream('ranking/order/dual'), (b) => {
-    const r = de.score(b.queries, b.docs);
-    return inBatchLabelLoss(r.queryEmb as tf.Tensor2D, r.docEmb);
-  }, report('dual'));
-  await evaluate('dual', de, params(de).q, params(de).all, deLoss);
+  const deCurve = await train(
+    de.trainableVariables(),
+    trainSet,
+    cfg,
+    ctx.rng.stream('ranking/order/dual'),
+    (b) => {
+      const r = de.score(b.queries, b.docs);
+      return inBatchLabelLoss(r.queryEmb as tf.Tensor2D, r.docEmb);
+    },
+    validate(de),
+    report('dual'),
+  );
+  await evaluate('dual', de, params(de).q, params(de).all, deCurve);
   de.queryTower.dispose();
   de.docTower.dispose();
 
@@ -253,27 +295,41 @@ export async function runRanking(cfg: RankingConfig, corpus: TextCorpus, ctx: Ru
     return loss as tf.Scalar;
   };
   const deScore = newDual('de-score');
-  const deScoreLoss = await train(deScore.trainableVariables(), trainSet, cfg, ctx.rng.stream('ranking/order/dual-score'), (b) => distilledLoss(deScore, b, false), report('dual-score'));
-  await evaluate('dual-score', deScore, params(deScore).q, params(deScore).all, deScoreLoss);
+  const deScoreCurve = await train(deScore.trainableVariables(), trainSet, cfg, ctx.rng.stream('ranking/order/dual-score'), (b) => distilledLoss(deScore, b, false), validate(deScore), report('dual-score'));
+  await evaluate('dual-score', deScore, params(deScore).q, params(deScore).all, deScoreCurve);
   deScore.queryTower.dispose();
   deScore.docTower.dispose();
 
   const deEmbed = newDual('de-embed');
-  const deEmbedLoss = await train(deEmbed.trainableVariables(), trainSet, cfg, ctx.rng.stream('ranking/order/dual-embed'), (b) => distilledLoss(deEmbed, b, true), report('dual-embed'));
-  await evaluate('dual-embed', deEmbed, params(deEmbed).q, params(deEmbed).all, deEmbedLoss);
+  const deEmbedCurve = await train(deEmbed.trainableVariables(), trainSet, cfg, ctx.rng.stream('ranking/order/dual-embed'), (b) => distilledLoss(deEmbed, b, true), validate(deEmbed), report('dual-embed'));
+  await evaluate('dual-embed', deEmbed, params(deEmbed).q, params(deEmbed).all, deEmbedCurve);
 
   // 5. Asymmetric small student: new small query tower, dual-embed's document tower frozen.
+  // Both frozen parts are fixed for the whole training: dual-embed's document embeddings of
+  // every training candidate and its query embedding of every training query are computed
+  // once, not per step (the same numbers, without re-running the frozen towers).
+  const frozen = await frozenEmbeddings(deEmbed, trainSet, evalBatch);
   const small = new DualEncoder(new TextTower(towerConfig(cfg, vocab.size, true), ctx.rng, 'de-small/query'), deEmbed.docTower);
-  const smallLoss = await train(small.trainableVariables({ freezeDocTower: true }), trainSet, cfg, ctx.rng.stream('ranking/order/dual-small'), (b) => {
-    const r = small.score(b.queries, b.docs);
-    const t = targetsOf(b);
-    const teacherQuery = deEmbed.encodeQueries(b.queries);
-    return inBatchLabelLoss(r.queryEmb as tf.Tensor2D, r.docEmb)
-      .mul(cfg.labelWeight)
-      .add(klDistillation(r.scores, t.scores, cfg.temperature))
-      .add(embeddingMatchLoss(r.queryEmb, teacherQuery, { relative: true }).mul(cfg.embedWeight)) as tf.Scalar;
-  }, report('dual-small'));
-  await evaluate('dual-small', small, params(small).q, params(small).all, smallLoss);
+  const smallCurve = await train(
+    small.trainableVariables({ freezeDocTower: true }),
+    trainSet,
+    cfg,
+    ctx.rng.stream('ranking/order/dual-small'),
+    (b) => {
+      const queryEmb = small.encodeQueries(b.queries);
+      const docEmb = gatherRows(frozen.docEmb, b.rows, k * e, [b.rows.length, k, e]) as tf.Tensor3D;
+      const scores = docEmb.mul(queryEmb.expandDims(1)).sum(-1) as tf.Tensor2D;
+      const t = targetsOf(b);
+      const teacherQuery = gatherRows(frozen.queryEmb, b.rows, e, [b.rows.length, e]);
+      return inBatchLabelLoss(queryEmb, docEmb)
+        .mul(cfg.labelWeight)
+        .add(klDistillation(scores, t.scores, cfg.temperature))
+        .add(embeddingMatchLoss(queryEmb, teacherQuery, { relative: true }).mul(cfg.embedWeight)) as tf.Scalar;
+    },
+    validate(small),
+    report('dual-small'),
+  );
+  await evaluate('dual-small', small, params(small).q, params(small).all, smallCurve);
   small.queryTower.dispose();
   deEmbed.queryTower.dispose();
   deEmbed.docTower.dispose();
@@ -282,6 +338,7 @@ export async function runRanking(cfg: RankingConfig, corpus: TextCorpus, ctx: Ru
   for (const m of DISTILLED_MODELS) gapClosedMrr[m] = gapClosed(models[m].mrr, models.dual.mrr, models.cross.mrr);
   return {
     trainQueries: trainSet.count,
+    validationQueries: validationSet.count,
     testQueries: testSet.count,
     trainCandidates: trainSet.candidates,
     evalCandidates: testSet.candidates,
@@ -290,4 +347,10 @@ export async function runRanking(cfg: RankingConfig, corpus: TextCorpus, ctx: Ru
     gapClosedMrr,
     smallRetention: models['dual-small'].mrr / models['dual-embed'].mrr,
   };
+}
+
+/** A trained dual encoder's query embedding of every query of `set` and document embedding of every candidate, [N, E] and [N, K, E]. */
+async function frozenEmbeddings(m: DualEncoder, set: RankingSet, batchSize: number): Promise<{ queryEmb: Float32Array; docEmb: Float32Array }> {
+  const out = await scoreAll(m, set, batchSize, true);
+  return { queryEmb: out.queryEmb, docEmb: out.docEmb };
 }

@@ -1,8 +1,9 @@
 /**
  * LocoProp figures: pure functions of (all seeds' results, config) -> Vega-Lite specs.
- * The paper's figure (training loss vs epochs and vs wall time), time per epoch and
- * memory per method. Curves are the mean over seeds of each method's selected run
- * (the best of its learning-rate grid); the band spans min..max over seeds.
+ * The paper's figure (training loss vs steps and vs wall time), the interleaved step
+ * timing and the memory held during a step, per method. Curves are the mean over seeds of
+ * each method's selected run (the best of its learning-rate grid); the band spans
+ * min..max over seeds.
  */
 import { barChart, lineChart } from '../../figures/charts';
 import { spread } from '../../core/stats';
@@ -19,7 +20,7 @@ export const METHOD_LABEL: Record<MethodId, string> = {
   shampoo: 'Shampoo (2nd order)',
 };
 
-function runsOf(results: SeedResult<LocopropResult>[], m: MethodId): MethodRun[] {
+export function runsOf(results: SeedResult<LocopropResult>[], m: MethodId): MethodRun[] {
   return results.flatMap((s) => {
     const i = s.result.selected[m];
     return i === undefined ? [] : [s.result.runs[i]];
@@ -34,18 +35,17 @@ interface CurveRow {
   hi: number;
 }
 
-/** Loss per epoch (x = epoch) or per cumulative training seconds (x = mean seconds over seeds). */
-export function lossRows(results: SeedResult<LocopropResult>[], x: 'epoch' | 'seconds'): CurveRow[] {
+/** Loss per evaluation (x = step) or per cumulative training seconds (x = mean seconds over seeds). */
+export function lossRows(results: SeedResult<LocopropResult>[], x: 'step' | 'seconds'): CurveRow[] {
   const rows: CurveRow[] = [];
+  const steps = results[0].result.evalSteps;
   for (const m of METHOD_IDS) {
     const runs = runsOf(results, m);
     if (runs.length === 0) continue;
-    const points = Math.min(...runs.map((r) => r.loss.length));
-    for (let e = 0; e < points; e++) {
+    for (let e = 0; e < steps.length; e++) {
       const vals = runs.map((r) => r.loss[e]);
-      if (vals.some((v) => v === null)) break;
-      const cum = runs.map((r) => r.epochSeconds.slice(0, e).reduce((a, b) => a + b, 0));
-      rows.push({ x: x === 'epoch' ? e : spread(cum).mean, method: METHOD_LABEL[m], ...spread(vals as number[]) });
+      if (vals.some((v) => v === null || v === undefined)) break;
+      rows.push({ x: x === 'step' ? steps[e] : spread(runs.map((r) => r.trainSeconds[e])).mean, method: METHOD_LABEL[m], ...spread(vals as number[]) });
     }
   }
   return rows;
@@ -64,7 +64,14 @@ function curve(title: string, xTitle: string, rows: CurveRow[]): VegaLiteSpec {
   });
 }
 
-function bars(title: string, yTitle: string, rows: { method: string; value: number; lo: number; hi: number }[]): VegaLiteSpec {
+interface BarRow {
+  method: string;
+  value: number;
+  lo: number;
+  hi: number;
+}
+
+function bars(title: string, yTitle: string, rows: BarRow[]): VegaLiteSpec {
   return barChart({
     title,
     rows,
@@ -75,52 +82,56 @@ function bars(title: string, yTitle: string, rows: { method: string; value: numb
   });
 }
 
-/** Median seconds per training epoch, per method: mean and min..max over seeds. */
-export function epochTimeRows(results: SeedResult<LocopropResult>[]): { method: string; value: number; lo: number; hi: number }[] {
-  return METHOD_IDS.flatMap((m) => {
-    const runs = runsOf(results, m);
-    if (runs.length === 0) return [];
-    const med = runs.map((r) => [...r.epochSeconds].sort((a, b) => a - b)[Math.floor(r.epochSeconds.length / 2)]);
-    const s = spread(med);
-    return [{ method: METHOD_LABEL[m], value: s.mean, lo: s.lo, hi: s.hi }];
-  });
+/** Seconds per step of BP-RMSprop and LocoProp-M from the interleaved timing: mean and min..max over every repetition of every seed. */
+export function stepTimeRows(results: SeedResult<LocopropResult>[]): BarRow[] {
+  const timed = results.flatMap((s) => (s.result.timing ? [s.result.timing] : []));
+  if (timed.length === 0) return [];
+  const bp = spread(timed.flatMap((t) => t.bpRmspropSeconds));
+  const m = spread(timed.flatMap((t) => t.locopropMSeconds));
+  return [
+    { method: METHOD_LABEL['bp-rmsprop'], value: bp.mean, lo: bp.lo, hi: bp.hi },
+    { method: METHOD_LABEL['locoprop-m'], value: m.mean, lo: m.lo, hi: m.hi },
+  ];
 }
 
-/** Parameters + optimiser state in MB (float32), per method. */
-export function memoryRows(results: SeedResult<LocopropResult>[]): { method: string; value: number; lo: number; hi: number; params: number; state: number }[] {
+/** MiB held during a step per method (between-step state + the step's peak), mean and min..max over seeds. */
+export function memoryRows(results: SeedResult<LocopropResult>[]): (BarRow & { persistentMiB: number; stepPeakMiB: number })[] {
   return METHOD_IDS.flatMap((m) => {
-    const runs = runsOf(results, m);
-    if (runs.length === 0) return [];
-    const r = runs[0];
-    const mb = ((r.paramFloats + r.stateFloats) * 4) / 2 ** 20;
-    return [{ method: METHOD_LABEL[m], value: mb, lo: mb, hi: mb, params: r.paramFloats, state: r.stateFloats }];
+    const mems = runsOf(results, m).flatMap((r) => (r.memory ? [r.memory] : []));
+    if (mems.length === 0) return [];
+    const mib = (b: number) => b / 2 ** 20;
+    const held = spread(mems.map((x) => mib(x.persistentBytes + x.stepPeakBytes)));
+    return [{ method: METHOD_LABEL[m], value: held.mean, lo: held.lo, hi: held.hi, persistentMiB: spread(mems.map((x) => mib(x.persistentBytes))).mean, stepPeakMiB: spread(mems.map((x) => mib(x.stepPeakBytes))).mean }];
   });
 }
 
 export function figures(results: SeedResult<LocopropResult>[], config: LocopropConfig): FigureDef[] {
   if (results.length === 0) return [];
   const r0 = results[0].result;
-  const setting = `${config.sizes.join('-')} ${config.hidden}, ${r0.trainImages} MNIST training images, batch ${config.batchSize}, ${config.epochs} epochs, K=${config.localIterations} local iterations, ${results.length} seed(s)`;
-  return [
+  const setting = `${config.sizes.join('-')} ${config.hidden}, ${r0.trainImages} MNIST training images, batch ${r0.batchSize}, ${r0.totalSteps} steps, K=${config.localIterations} local iterations, ${results.length} seed(s)`;
+  const figs: FigureDef[] = [
     {
-      name: 'locoprop-loss-vs-epochs',
-      title: `Training loss vs epochs (${setting}); mean and min–max over seeds`,
-      spec: curve('Deep autoencoder: training loss vs epochs', 'epoch', lossRows(results, 'epoch')),
+      name: 'locoprop-loss-vs-steps',
+      title: `Training loss vs steps (${setting}); mean and min–max over seeds`,
+      spec: curve('Deep autoencoder: training loss vs steps', 'training step', lossRows(results, 'step')),
     },
     {
       name: 'locoprop-loss-vs-seconds',
-      title: `Training loss vs training wall time in seconds (evaluation excluded; ${setting}); mean over seeds`,
+      title: `Training loss vs training wall time in seconds (evaluation excluded; not timed exclusively, so other jobs may have shared the CPU; ${setting}); mean over seeds`,
       spec: curve('Deep autoencoder: training loss vs wall time', 'training seconds (this machine)', lossRows(results, 'seconds')),
     },
-    {
-      name: 'locoprop-time-per-epoch',
-      title: `Median training seconds per epoch per method (${r0.stepsPerEpoch} steps of batch ${config.batchSize}); mean and min–max over seeds`,
-      spec: bars('Time per epoch', 'seconds per epoch', epochTimeRows(results)),
-    },
-    {
-      name: 'locoprop-memory',
-      title: `Parameters + optimiser state per method, MB of float32 (Shampoo blocks ≤ ${config.shampooBlockSize}: statistics and inverse roots)`,
-      spec: bars('Memory: parameters + optimiser state', 'MB (float32)', memoryRows(results)),
-    },
   ];
+  const times = stepTimeRows(results);
+  if (times.length > 0)
+    figs.push({
+      name: 'locoprop-time-per-step',
+      title: `Seconds per training step, BP-RMSprop and LocoProp-M timed interleaved on one batch of ${r0.batchSize} (${r0.timing?.stepsPerRep} step(s) per repetition, ${r0.timing?.ratios.length} repetitions per seed after warm-up); mean and min–max over repetitions and seeds`,
+      spec: bars('Time per step (interleaved, exclusive)', 'seconds per step', times),
+    });
+  figs.push({
+    name: 'locoprop-memory',
+    title: `Memory held during a training step per method, MiB (tfjs engine bytes: parameters and optimiser state between steps plus the peak a step allocates; Shampoo blocks ≤ ${config.shampooBlockSize}: statistics and inverse roots)`,
+    spec: bars('Memory held during a step', 'MiB', memoryRows(results)),
+  });
+  return figs;
 }

@@ -16,10 +16,11 @@
  * Cost (wasm on the 2-core CI machine, training ~25–40 ms per batch of 128 when idle):
  * - smoke: 2 sizes' worth of tiny models on 512 images — a few seconds;
  * - quick: MNIST, 12k training images x 1 epoch (batch 64), D = 256 (sizes 2..256: 8 FF models +
- *   MRL + MRL-E per seed), retrieval 10k database x 1k queries, 2 seeds — about 3 min idle;
- * - full: Fashion-MNIST, 58k x 2 epochs (batch 256), D = 512 (sizes 2..512: 9 FF models
- *   + MRL + MRL-E), retrieval 58k database x 2k queries, 3 seeds — meant for one GPU
- *   (webgpu; ~450 steps per model), ≤ 8 min there (estimated, not measured: no GPU here).
+ *   MRL + MRL-E per seed), retrieval 10k database x 1k queries, 3 seeds — ~75 s per seed;
+ * - full: Fashion-MNIST, 58k x 10 epochs (batch 256), D = 512 (sizes 2..512: 9 FF models
+ *   + MRL + MRL-E), retrieval 58k database x 2k queries, a per-epoch learning curve on 2k
+ *   held-out images, 3 seeds — meant for one GPU (webgpu; ~2,260 steps per model; not
+ *   measured: no GPU was lent to this task).
  *
  * Run:  npm run reproduce -- --only matryoshka --profile quick
  * Override, e.g.: npm run reproduce -- --only matryoshka --profile quick --set epochs=1 --set dataset=fashion-mnist
@@ -71,6 +72,13 @@ export interface MatryoshkaConfig {
   funnelShortlists: number[];
   /** Confidence thresholds swept for adaptive classification. */
   adaptiveThresholds: number[];
+  /**
+   * Learning curve: MRL (every size) and each FF-m are evaluated on `curveExamples` held-out
+   * images after each of `curvePoints` equal stretches of training (the last = the end), so
+   * "under-trained" is a measurement in the result.
+   */
+  curvePoints: number;
+  curveExamples: number;
 }
 
 const THRESHOLDS = [0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999, 0.9995, 0.9999];
@@ -100,6 +108,8 @@ const base: MatryoshkaConfig = {
   // paper: [200, 100, 50, 25, 10] for the cascade [16, 32, 64, 128, 2048]
   funnelShortlists: [200, 100, 50, 25, 10],
   adaptiveThresholds: THRESHOLDS,
+  curvePoints: 4,
+  curveExamples: 1000,
 };
 
 export const PROFILES: Record<ProfileName, MatryoshkaConfig> = {
@@ -122,6 +132,8 @@ export const PROFILES: Record<ProfileName, MatryoshkaConfig> = {
     funnelRetrieveDim: 4,
     funnelCascade: [8],
     funnelShortlists: [40, 20],
+    curvePoints: 2,
+    curveExamples: 128,
   },
   quick: { ...base },
   full: {
@@ -129,7 +141,7 @@ export const PROFILES: Record<ProfileName, MatryoshkaConfig> = {
     dataset: 'fashion-mnist',
     trainExamples: 58000,
     holdoutExamples: 2000,
-    epochs: 2,
+    epochs: 10,
     batchSize: 256,
     embeddingDim: 512,
     conv1Channels: 32,
@@ -138,11 +150,14 @@ export const PROFILES: Record<ProfileName, MatryoshkaConfig> = {
     probeSteps: 500,
     retrievalDatabase: 58000,
     retrievalQueries: 2000,
+    // one point per epoch
+    curvePoints: 10,
+    curveExamples: 2000,
   },
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
-  quick: [1, 2],
+  quick: [1, 2, 3],
   full: [1, 2, 3],
 };

@@ -76,6 +76,19 @@ export interface AdaptiveResult {
   chosen: AdaptiveChoice;
 }
 
+/**
+ * Held-out accuracy during training: after each of `steps` (the last = the end of training),
+ * MRL at every nested size and FF-m at its own size m, on `examples` held-out images.
+ */
+export interface LearningCurve {
+  examples: number;
+  steps: number[];
+  /** [checkpoint][size] */
+  mrl: number[][];
+  /** [checkpoint][size]: FF-m's accuracy, m = sizes[size] */
+  ff: number[][];
+}
+
 export interface MatryoshkaResult {
   dataset: DatasetName;
   classes: number;
@@ -89,6 +102,7 @@ export interface MatryoshkaResult {
   /** Fraction of FF-D feature variance in the top-m principal components, per size. */
   pcaVarianceExplained: number[];
   adaptive: AdaptiveResult;
+  learningCurve: LearningCurve;
   retrieval: {
     databaseSize: number;
     queries: number;
@@ -113,6 +127,8 @@ export function validateConfig(c: MatryoshkaConfig): void {
     .require(c.shortlist <= c.retrievalDatabase, 'shortlist', `at most retrievalDatabase=${c.retrievalDatabase}`)
     .require(c.resultSize <= c.shortlist, 'resultSize', `at most shortlist=${c.shortlist}`)
     .integers(['resultSize'], { min: 10 })
+    .integers(['curvePoints', 'curveExamples'])
+    .require(c.curveExamples <= c.holdoutExamples, 'curveExamples', `at most holdoutExamples=${c.holdoutExamples} (the curve is measured on held-out images)`)
     .list('adaptiveThresholds', { above: 0, max: 1 });
   const sizes = nestingSizes(c.nestingStart, c.embeddingDim);
   validatePlan(paperFunnel(c, sizes), c.embeddingDim, c.retrievalDatabase);
@@ -189,6 +205,18 @@ export interface TrainedModel {
   cnn: SmallCnn;
   head: MrlHead;
   finalLoss: number;
+  /** The `curve` evaluation after each checkpoint step (empty without one). */
+  curve: number[][];
+}
+
+/** Checkpoints of a learning curve: the ends of `points` equal stretches of `totalSteps` (the last = totalSteps). */
+export function curveSteps(totalSteps: number, points: number): number[] {
+  const out: number[] = [];
+  for (let i = 1; i <= points; i++) {
+    const s = Math.max(1, Math.round((totalSteps * i) / points));
+    if (!out.includes(s)) out.push(s);
+  }
+  return out;
 }
 
 /** Trains one CNN + MRL head (a single size = a fixed-feature model) with Adam and a cosine schedule. */
@@ -202,6 +230,7 @@ export async function trainModel(
   c: MatryoshkaConfig,
   ctx: RunContext,
   input = pixelStats(train),
+  curve?: { steps: number[]; evaluate(cnn: SmallCnn, head: MrlHead): Promise<number[]> },
 ): Promise<TrainedModel> {
   const store = new ParamStore(ctx.rng, name);
   const cnnConfig: CnnConfig = { height: train.height, width: train.width, conv1Channels: c.conv1Channels, conv2Channels: c.conv2Channels, embeddingDim: dim };
@@ -214,6 +243,7 @@ export async function trainModel(
   const progress = ctx.progress(`train ${name}`, totalSteps);
   const t0 = performance.now();
   let finalLoss = NaN;
+  const curveValues: number[][] = [];
   for (let e = 0; e < c.epochs; e++) {
     // Every model sees the same batches in the same order (a paired comparison).
     const stream = ctx.rng.stream(`data/epoch-${e}`);
@@ -231,6 +261,7 @@ export async function trainModel(
       lossSum = next;
       steps++;
       progress.tick();
+      if (curve && curve.steps.includes(step)) curveValues.push(await curve.evaluate(cnn, head));
     }
     finalLoss = (await lossSum.data())[0] / steps;
     lossSum.dispose();
@@ -238,7 +269,7 @@ export async function trainModel(
   }
   opt.dispose();
   ctx.metric({ model: name, trainSeconds: (performance.now() - t0) / 1000 });
-  return { name, store, cnn, head, finalLoss };
+  return { name, store, cnn, head, finalLoss, curve: curveValues };
 }
 
 async function accuracies(model: TrainedModel, z: Float32Array, labels: ArrayLike<number>, count: number) {
@@ -309,8 +340,23 @@ export async function run(c: MatryoshkaConfig, ctx: RunContext): Promise<Matryos
     ctx.metric({ phase: name, seconds: (now - t) / 1000 });
     t = now;
   };
+  // The learning curve: held-out images (never trained on), evaluated during training.
+  const curveCount = c.curveExamples;
+  const curveX = holdoutX.subarray(0, curveCount * train.height * train.width);
+  const curveLabels = Array.from(holdout.labels.subarray(0, curveCount));
+  const checkpoints = curveSteps(c.epochs * Math.floor(train.count / c.batchSize), c.curvePoints);
+  const curve = {
+    steps: checkpoints,
+    evaluate: async (cnn: SmallCnn, head: MrlHead): Promise<number[]> => {
+      const z = tf.tensor2d(await cnn.embedImages(curveX, curveCount), [curveCount, cnn.config.embeddingDim]);
+      const pred = await prefixPredictions(z, head);
+      z.dispose();
+      return prefixAccuracies(pred, curveLabels);
+    },
+  };
+
   // --- MRL (with adaptive classification and retrieval) ---
-  const mrl = await trainModel('mrl', 'mrl', D, sizes, train, classes, c, ctx, input);
+  const mrl = await trainModel('mrl', 'mrl', D, sizes, train, classes, c, ctx, input, curve);
   finalTrainLoss.mrl = mrl.finalLoss;
   phase('train mrl');
   const mrlTest = await mrl.cnn.embedImages(testX, test.count);
@@ -348,8 +394,10 @@ export async function run(c: MatryoshkaConfig, ctx: RunContext): Promise<Matryos
   const slicingAcc: number[] = [];
   const svdAcc: number[] = [];
   let pcaVarianceExplained: number[] = [];
+  const ffCurves: number[][] = []; // [size][checkpoint]
   for (const m of sizes) {
-    const ff = await trainModel(`ff-${m}`, 'mrl', m, [m], train, classes, c, ctx, input);
+    const ff = await trainModel(`ff-${m}`, 'mrl', m, [m], train, classes, c, ctx, input, curve);
+    ffCurves.push(ff.curve.map((row) => row[0]));
     finalTrainLoss[`ff-${m}`] = ff.finalLoss;
     const ffTest = await ff.cnn.embedImages(testX, test.count);
     ffAcc.push((await accuracies(ff, ffTest, test.labels, test.count)).acc[0]);
@@ -403,6 +451,7 @@ export async function run(c: MatryoshkaConfig, ctx: RunContext): Promise<Matryos
     finalTrainLoss,
     pcaVarianceExplained,
     adaptive,
+    learningCurve: { examples: curveCount, steps: checkpoints, mrl: mrl.curve, ff: checkpoints.map((_, k) => ffCurves.map((row) => row[k])) },
     retrieval: { databaseSize: N, queries: Q, exhaustiveFullTop1, exhaustiveFullFlops: planFlopsPerQuery(exhaustiveFull, N), points },
   };
 }

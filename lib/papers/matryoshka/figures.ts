@@ -8,6 +8,13 @@ import { VEGA_LITE_SCHEMA, type FigureDef, type VegaLiteSpec } from '../../figur
 import type { SeedResult } from '../../harness/contract';
 import type { MatryoshkaConfig } from './config';
 import type { AccuracyTable, MatryoshkaResult, RetrievalFamily } from './experiment';
+import { oneNnTop1, SMALL_SIZE_MAX } from './claims';
+
+/** The paper's adaptive-classification anchor: up to 14x smaller at the same accuracy (abstract). */
+const PAPER_REDUCTION = 14;
+/** The claim's tolerance (claims.ts, matryoshka-adaptive-classification-size). */
+const CLAIM_REDUCTION = 7;
+const REDUCTION_SERIES = ['MRL adaptive, threshold sweep', 'threshold chosen on the holdout', `paper: up to ${PAPER_REDUCTION}x`, `our tolerance: ${CLAIM_REDUCTION}x`] as const;
 
 
 const METHOD_LABEL: Record<keyof AccuracyTable, string> = {
@@ -134,6 +141,38 @@ export function figures(results: SeedResult<MatryoshkaResult>[], config: Matryos
   });
   const tradeRows = [...sweepRows, ...accRows.filter((r) => r.series === METHOD_LABEL.mrl || r.series === METHOD_LABEL.ff)];
 
+  // Size reduction across thresholds, against the accuracy given up: the curve behind the adaptive claim.
+  const reductionRows: Band[] = [];
+  config.adaptiveThresholds.forEach((_, i) => {
+    const drop = spread(results.map((s) => 100 * (s.result.adaptive.testSweep[i].accuracy - s.result.adaptive.testFullAccuracy)));
+    reductionRows.push({ x: drop.mean, series: REDUCTION_SERIES[0], ...spread(results.map((s) => D / s.result.adaptive.testSweep[i].meanSize)) });
+  });
+  const xs = reductionRows.map((r) => r.x);
+  const [x0, x1] = [Math.min(...xs, 0), Math.max(...xs, 0)];
+  for (const [series, y] of [
+    [REDUCTION_SERIES[2], PAPER_REDUCTION],
+    [REDUCTION_SERIES[3], CLAIM_REDUCTION],
+  ] as const)
+    for (const x of [x0, x1]) reductionRows.push({ x, series, mean: y, lo: y, hi: y });
+  const chosen = spread(results.map((s) => D / s.result.adaptive.chosen.meanSize));
+  const chosenDrop = spread(results.map((s) => 100 * (s.result.adaptive.chosen.accuracy - s.result.adaptive.testFullAccuracy)));
+  reductionRows.push({ x: chosenDrop.mean, series: REDUCTION_SERIES[1], ...chosen });
+
+  // Learning curve on held-out images: MRL and FF at the small sizes and at D.
+  const lc = r0.learningCurve;
+  const curveSizes = r0.sizes.map((m, i) => ({ m, i })).filter(({ m }) => m <= SMALL_SIZE_MAX || m === D);
+  const curveRows: (Band & { model: string; size: string })[] = [];
+  for (const { m, i } of curveSizes)
+    for (const [model, key] of [
+      ['MRL', 'mrl'],
+      ['FF', 'ff'],
+    ] as const)
+      lc.steps.forEach((step, k) => curveRows.push({ x: step, series: `${model} at ${m}`, model, size: String(m), ...spread(results.map((s) => 100 * s.result.learningCurve[key][k][i])) }));
+
+  // 1-NN accuracy per size: MRL against FF, slicing and PCA of FF-D.
+  const nnRows: Band[] = [];
+  for (const family of ['mrl', 'ff', 'slicing', 'svd'] as const) r0.sizes.forEach((m, i) => nnRows.push({ x: m, series: FAMILY_LABEL[family], ...spread(results.map((s) => 100 * oneNnTop1(s.result, family)[i])) }));
+
   return [
     {
       name: 'matryoshka-accuracy-vs-size',
@@ -154,6 +193,42 @@ export function figures(results: SeedResult<MatryoshkaResult>[], config: Matryos
       name: 'matryoshka-adaptive-tradeoff',
       title: 'Adaptive classification: test accuracy vs mean representation size over the threshold sweep, next to MRL and FF at fixed sizes',
       spec: bandLines('Adaptive classification trade-off', tradeRows, ['MRL adaptive (threshold sweep)', METHOD_LABEL.mrl, METHOD_LABEL.ff], 'mean representation size (log)', 'top-1 accuracy (%)', false),
+    },
+    {
+      name: 'matryoshka-adaptive-reduction',
+      title: `Adaptive classification: size reduction D / mean size (D = ${D}) against the test accuracy given up relative to size D, over the threshold sweep (mean, band min–max over ${n} seed(s)); the paper's 14x as the anchor`,
+      spec: lineChart({
+        title: 'Size reduction at (nearly) matched accuracy',
+        rows: reductionRows,
+        x: { field: 'x', title: 'test accuracy − accuracy at D (pp)' },
+        y: { field: 'mean', title: 'D / mean representation size', scale: 'log' },
+        color: { field: 'series', order: [...REDUCTION_SERIES], columns: 2 },
+        band: { lo: 'lo', hi: 'hi' },
+        width: 520,
+        height: 320,
+      }),
+    },
+    {
+      name: 'matryoshka-learning-curve',
+      title: `Held-out accuracy during training (${lc.examples} held-out images; mean, band min–max over ${n} seed(s)): MRL through its size-m head and FF-m, at sizes <= ${SMALL_SIZE_MAX} and D`,
+      spec: lineChart({
+        title: 'Learning curve: are the small heads trained?',
+        rows: curveRows,
+        x: { field: 'x', title: 'training step' },
+        y: { field: 'mean', title: 'held-out top-1 accuracy (%)' },
+        color: { field: 'size', order: curveSizes.map(({ m }) => String(m)), columns: 4 },
+        dash: { field: 'model', order: ['MRL', 'FF'] },
+        band: { lo: 'lo', hi: 'hi' },
+        detail: 'series',
+        tooltip: ['series'],
+        width: 520,
+        height: 320,
+      }),
+    },
+    {
+      name: 'matryoshka-1nn-vs-size',
+      title: `${r0.dataset} 1-NN accuracy vs representation size (${r0.retrieval.queries} test queries, ${r0.retrieval.databaseSize} training images; ${n} seed(s), band min–max): MRL vs FF, slicing and PCA of FF-D`,
+      spec: bandLines('1-NN accuracy vs representation size', nnRows, (['mrl', 'ff', 'slicing', 'svd'] as const).map((f) => FAMILY_LABEL[f]), 'representation size m (log2)', '1-NN top-1 accuracy (%)', true),
     },
   ];
 }
