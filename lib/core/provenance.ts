@@ -3,6 +3,7 @@
  * packages, hardware, config and seed produced a number (ARCHITECTURE.md §4).
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -87,4 +88,30 @@ export function suiteVersion(): string | null {
   } catch {
     return null;
   }
+}
+
+let fingerprint: string | undefined;
+
+/**
+ * A hash of the library's source (lib/**: .ts, .mjs; tests and docs excluded), so a job
+ * computed by other code is never taken from the cache. A bundle carries the value it was
+ * built from (REPRO_CODE_FINGERPRINT).
+ */
+export function codeFingerprint(): string {
+  if (process.env.REPRO_CODE_FINGERPRINT) return process.env.REPRO_CODE_FINGERPRINT;
+  if (fingerprint) return fingerprint;
+  const root = repoRoot();
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = path.posix.join(dir, e.name);
+      if (e.isDirectory()) walk(rel);
+      else if (/\.(ts|mjs|cjs)$/.test(e.name)) files.push(rel);
+    }
+  };
+  walk('lib');
+  const h = createHash('sha256');
+  for (const f of files.sort()) h.update(f).update('\0').update(fs.readFileSync(path.join(root, f))).update('\0');
+  fingerprint = h.digest('hex').slice(0, 16);
+  return fingerprint;
 }

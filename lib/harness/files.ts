@@ -64,6 +64,8 @@ const jobMachine = s.object({
   loadAfter: s.number,
   /** Highest resident set size seen (MiB), sampled every second: tfjs' wasm heap included. */
   peakRssMiB: s.number,
+  /** CPU seconds the job's process used (user + system): on a shared machine, the comparable cost. */
+  cpuSeconds: s.number,
   timed: s.array(timedSection),
 });
 export type JobMachine = Infer<typeof jobMachine>;

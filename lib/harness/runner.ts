@@ -12,7 +12,7 @@ import type { BackendInfo } from '../core/backend';
 import { configHash } from '../core/config';
 import { UsageError } from '../core/errors';
 import { Progress } from '../core/progress';
-import { gitInfo, machineInfo, packageVersions, suiteVersion } from '../core/provenance';
+import { codeFingerprint, gitInfo, machineInfo, packageVersions, suiteVersion } from '../core/provenance';
 import { PACKAGE_NAME } from '../core/paths';
 import { RunRng } from '../core/rng';
 import { AtomicAppender, sha256File, writeFileAtomic } from '../core/atomic-fs';
@@ -82,7 +82,9 @@ export function makePlan<C extends object>(
 ): PaperPlan {
   paper.validate(config);
   paper.checkData?.(config);
-  return { paper: paper.id, profile, config, overrides, seeds, backend: backend.name, planHash: configHash({ paper: paper.id, config, backend: backend.name }), command };
+  // The code is part of the key: a cached result computed by other code is never reused.
+  const planHash = configHash({ paper: paper.id, config, backend: backend.name, code: codeFingerprint() });
+  return { paper: paper.id, profile, config, overrides, seeds, backend: backend.name, planHash, command };
 }
 
 /** 1-minute load average (0 where the platform has none). */
@@ -185,6 +187,7 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
   const startedAt = new Date();
   const loadBefore = load1();
   const rss = rssSampler();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let result: R;
   let peakRssMiB = 0;
@@ -197,7 +200,8 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
     peakRssMiB = rss.stop();
   }
   const wallSeconds = (performance.now() - t0) / 1000;
-  const machine: JobMachine = { cores: os.cpus().length, loadBefore, loadAfter: load1(), peakRssMiB, timed };
+  const cpu = process.cpuUsage(cpu0);
+  const machine: JobMachine = { cores: os.cpus().length, loadBefore, loadAfter: load1(), peakRssMiB, cpuSeconds: (cpu.user + cpu.system) / 1e6, timed };
   if (dir && metricsOut) {
     // Metrics first, then the job file that vouches for them: a kill in between leaves
     // metrics that no job file matches, which the next run recomputes.
@@ -217,7 +221,7 @@ export async function runJob<C extends object, R>(paper: PaperDefinition<C, R>, 
       metricsSha256,
     }));
   }
-  if (!opts.quiet) log(`[${paper.id}] seed ${seed}: done in ${wallSeconds.toFixed(1)}s (peak memory ${machine.peakRssMiB.toFixed(0)} MiB)`);
+  if (!opts.quiet) log(`[${paper.id}] seed ${seed}: done in ${wallSeconds.toFixed(1)}s (${machine.cpuSeconds.toFixed(1)} s of CPU, peak memory ${machine.peakRssMiB.toFixed(0)} MiB)`);
   return { seed, result, cached: false, wallSeconds, machine };
 }
 

@@ -14,7 +14,7 @@ export const VERDICT_COLOURS: Record<string, string> = { reproduced: '#d4f7d4', 
 export function expectationText(c: ClaimRecord): string {
   const e = c.expected;
   if (e.verdict === 'reproduced' || !e.reason) return '';
-  const backing = e.evidence ? `evidence: ${e.evidence}` : 'hypothesis, not yet measured';
+  const backing = [e.evidence ? `evidence: ${e.evidence}` : undefined, e.hypothesis ? 'in part a hypothesis, not yet measured' : undefined].filter(Boolean).join('; ') || 'hypothesis, not yet measured';
   return `expected ${e.verdict}: ${e.reason} (${backing})`;
 }
 

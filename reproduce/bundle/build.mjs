@@ -40,6 +40,11 @@ for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tf
   }
 }
 
+/** lib/core/provenance.ts' codeFingerprint, computed by that very function (one definition). */
+function codeFingerprint() {
+  return execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./lib/core/provenance.ts').then((m) => process.stdout.write(m.codeFingerprint()))"], { cwd: root, encoding: 'utf8' }).trim();
+}
+
 const t0 = Date.now();
 const file = path.join(out, 'reproduce.mjs');
 await esbuild.build({
@@ -54,6 +59,7 @@ await esbuild.build({
     __REPRO_GIT_COMMIT__: JSON.stringify(git(['rev-parse', 'HEAD']) || 'unknown'),
     __REPRO_GIT_DIRTY__: JSON.stringify(String(git(['status', '--porcelain', '--untracked-files=no']) !== '')),
     __REPRO_PACKAGE_VERSIONS__: JSON.stringify(JSON.stringify(versions)),
+    __REPRO_CODE_FINGERPRINT__: JSON.stringify(codeFingerprint()),
   },
   // Loaded at run time only where installed (optional) or replaced by a file beside the bundle.
   external: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'webgpu'],

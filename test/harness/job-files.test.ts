@@ -113,7 +113,7 @@ test('plan.json: absent is undefined; torn, off-schema or edited is refused in o
 });
 
 test('timing verdicts read the CPU other processes used during a section when it was measured, else the load average', () => {
-  const machine = (timed: object[]) => ({ cores: 2, loadBefore: 0, loadAfter: 0, peakRssMiB: 1, timed: timed as never });
+  const machine = (timed: object[]) => ({ cores: 2, loadBefore: 0, loadAfter: 0, peakRssMiB: 1, cpuSeconds: 1, timed: timed as never });
   const ctx = judgeContext(plan, [
     { seed: 1, machine: machine([{ label: 'a', seconds: 1, loadBefore: 2.5, loadAfter: 2.4, othersCores: 0.2 }]) },
     { seed: 2, machine: machine([{ label: 'a', seconds: 1, loadBefore: 0.5, loadAfter: 0.7 }]) },

@@ -60,6 +60,8 @@ test('npm run lock refuses to record a change without a reason and the results-s
   const out: string[] = [];
   assert.equal(runLock(['--check'], (t) => out.push(t)), 0);
   assert.match(out.join(''), /agree/);
+  assert.equal(runLock(['--check', '--only', 'rer'], () => {}), 0, 'one paper at a time');
+  assert.equal(runLock(['--check', '--only', 'nope'], () => {}), 2);
   assert.equal(runLock(['--results-seen', 'yes'], () => {}), 2);
   assert.equal(runLock(['--why', 'x', '--results-seen', 'maybe'], () => {}), 2);
   assert.equal(fs.readFileSync(lockPath(), 'utf8'), before, 'nothing written');

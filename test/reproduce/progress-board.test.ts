@@ -62,7 +62,7 @@ test('expected costs: an earlier run in --out, else the paper or the registry ta
   const dir = path.join(out, 'fake', 'quick');
   fs.mkdirSync(dir, { recursive: true });
   assert.equal(measuredSeconds(dir), undefined);
-  const machine = { cores: 2, loadBefore: 0, loadAfter: 0, peakRssMiB: 1, timed: [] };
+  const machine = { cores: 2, loadBefore: 0, loadAfter: 0, peakRssMiB: 1, cpuSeconds: 1, timed: [] };
   const job = (seed: number, wallSeconds: number) => ({ seed, startedAt: '', endedAt: '', wallSeconds, backend: 'cpu', device: 'x', machine });
   fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(runFile('fake', { jobs: [job(1, 4), job(2, 6)] })));
   assert.equal(measuredSeconds(dir), 5);
