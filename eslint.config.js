@@ -30,6 +30,6 @@ export default tseslint.config(
   {
     // Constants the bundler defines at build time (reproduce/bundle/build.mjs).
     files: ['reproduce/bundle/entry.mjs'],
-    languageOptions: { globals: { __REPRO_GIT_COMMIT__: 'readonly', __REPRO_GIT_DIRTY__: 'readonly', __REPRO_PACKAGE_VERSIONS__: 'readonly', __REPRO_CODE_FINGERPRINT__: 'readonly' } },
+    languageOptions: { globals: { __REPRO_GIT_COMMIT__: 'readonly', __REPRO_GIT_DIRTY__: 'readonly', __REPRO_PACKAGE_VERSIONS__: 'readonly', __REPRO_CODE_FINGERPRINTS__: 'readonly' } },
   },
 );

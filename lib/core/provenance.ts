@@ -90,28 +90,41 @@ export function suiteVersion(): string | null {
   }
 }
 
-let fingerprint: string | undefined;
+const fingerprints = new Map<string, string>();
+
+/** What a paper's results can depend on: the shared layers below the harness and the paper's own run path. */
+const SHARED_SOURCES = ['lib/core', 'lib/nn', 'lib/data', 'lib/harness'];
+/** Files that judge, draw or describe results but never compute them: editing them keeps the cache. */
+const NOT_RUN_PATH = /^lib\/harness\/(verdicts|lock|metrics)\.ts$|^lib\/papers\/[^/]+\/(claims|figures|tables)\.ts$/;
 
 /**
- * A hash of the library's source (lib/**: .ts, .mjs; tests and docs excluded), so a job
- * computed by other code is never taken from the cache. A bundle carries the value it was
- * built from (REPRO_CODE_FINGERPRINT).
+ * A hash of the source a paper's results depend on (lib/core, lib/nn, lib/data, lib/harness
+ * and lib/papers/<paper>, without the files that only judge, draw or tabulate results), so
+ * a job computed by other code is never taken from the cache while a changed tolerance or
+ * figure does not recompute anything. A bundle carries the values it was built from
+ * (REPRO_CODE_FINGERPRINTS, a JSON map by paper).
  */
-export function codeFingerprint(): string {
-  if (process.env.REPRO_CODE_FINGERPRINT) return process.env.REPRO_CODE_FINGERPRINT;
-  if (fingerprint) return fingerprint;
+export function codeFingerprint(paper: string): string {
+  if (process.env.REPRO_CODE_FINGERPRINTS) {
+    const stamped = (JSON.parse(process.env.REPRO_CODE_FINGERPRINTS) as Record<string, string>)[paper];
+    if (stamped) return stamped;
+  }
+  const known = fingerprints.get(paper);
+  if (known) return known;
   const root = repoRoot();
   const files: string[] = [];
   const walk = (dir: string) => {
+    if (!fs.existsSync(path.join(root, dir))) return;
     for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
       const rel = path.posix.join(dir, e.name);
       if (e.isDirectory()) walk(rel);
-      else if (/\.(ts|mjs|cjs)$/.test(e.name)) files.push(rel);
+      else if (/\.(ts|mjs|cjs)$/.test(e.name) && !NOT_RUN_PATH.test(rel)) files.push(rel);
     }
   };
-  walk('lib');
+  for (const dir of [...SHARED_SOURCES, `lib/papers/${paper}`]) walk(dir);
   const h = createHash('sha256');
   for (const f of files.sort()) h.update(f).update('\0').update(fs.readFileSync(path.join(root, f))).update('\0');
-  fingerprint = h.digest('hex').slice(0, 16);
-  return fingerprint;
+  const value = h.digest('hex').slice(0, 16);
+  fingerprints.set(paper, value);
+  return value;
 }

@@ -83,7 +83,7 @@ export function makePlan<C extends object>(
   paper.validate(config);
   paper.checkData?.(config);
   // The code is part of the key: a cached result computed by other code is never reused.
-  const planHash = configHash({ paper: paper.id, config, backend: backend.name, code: codeFingerprint() });
+  const planHash = configHash({ paper: paper.id, config, backend: backend.name, code: codeFingerprint(paper.id) });
   return { paper: paper.id, profile, config, overrides, seeds, backend: backend.name, planHash, command };
 }
 

@@ -40,9 +40,10 @@ for (const name of ['@tensorflow/tfjs', '@tensorflow/tfjs-core', '@tensorflow/tf
   }
 }
 
-/** lib/core/provenance.ts' codeFingerprint, computed by that very function (one definition). */
-function codeFingerprint() {
-  return execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./lib/core/provenance.ts').then((m) => process.stdout.write(m.codeFingerprint()))"], { cwd: root, encoding: 'utf8' }).trim();
+/** Every paper's code fingerprint (lib/core/provenance.ts), computed by that very function (one definition). */
+function codeFingerprints() {
+  const script = "Promise.all([import('./lib/core/provenance.ts'), import('./lib/papers/registry.ts')]).then(([p, r]) => process.stdout.write(JSON.stringify(Object.fromEntries(r.PAPERS.map((x) => [x.id, p.codeFingerprint(x.id)])))))";
+  return execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8' }).trim();
 }
 
 const t0 = Date.now();
@@ -59,7 +60,7 @@ await esbuild.build({
     __REPRO_GIT_COMMIT__: JSON.stringify(git(['rev-parse', 'HEAD']) || 'unknown'),
     __REPRO_GIT_DIRTY__: JSON.stringify(String(git(['status', '--porcelain', '--untracked-files=no']) !== '')),
     __REPRO_PACKAGE_VERSIONS__: JSON.stringify(JSON.stringify(versions)),
-    __REPRO_CODE_FINGERPRINT__: JSON.stringify(codeFingerprint()),
+    __REPRO_CODE_FINGERPRINTS__: JSON.stringify(codeFingerprints()),
   },
   // Loaded at run time only where installed (optional) or replaced by a file beside the bundle.
   external: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'webgpu'],

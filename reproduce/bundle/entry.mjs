@@ -53,7 +53,7 @@ if (!env.REPRO_DATA && fs.existsSync(path.join(here, 'data'))) env.REPRO_DATA = 
 env.REPRO_GIT_COMMIT ??= __REPRO_GIT_COMMIT__;
 env.REPRO_GIT_DIRTY ??= __REPRO_GIT_DIRTY__;
 env.REPRO_PACKAGE_VERSIONS ??= __REPRO_PACKAGE_VERSIONS__;
-env.REPRO_CODE_FINGERPRINT ??= __REPRO_CODE_FINGERPRINT__;
+env.REPRO_CODE_FINGERPRINTS ??= __REPRO_CODE_FINGERPRINTS__;
 
 if (env.REPRO_RENDER_CHILD === '1') {
   await import('../../lib/figures/render-figures.mjs');
