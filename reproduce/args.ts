@@ -33,7 +33,7 @@ export interface CliOptions {
 
 export const USAGE = `usage: npm run reproduce -- [merge|doctor] [options]
 
-  --profile smoke|quick|full   scale to run (default quick)
+  --profile smoke|quick|full|paper   scale to run (default quick; paper needs a GPU)
   --only a,b                   papers to run (default all; see --list)
   --seeds 1,2,3                seeds (default: the profile's seeds)
   --backend auto|webgpu|wasm|cpu|tensorflow   tfjs backend (default auto)

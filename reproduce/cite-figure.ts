@@ -18,7 +18,7 @@ import { getPaper, PAPERS, type AnyPaper } from '../lib/papers/registry';
 import { PROFILES, type ProfileName } from '../lib/harness/contract';
 import { readSvgProvenance } from '../lib/figures/render';
 
-export const CITE_USAGE = `usage: npm run cite -- <paper>/<figure> [--out DIR] [--profile smoke|quick|full]
+export const CITE_USAGE = `usage: npm run cite -- <paper>/<figure> [--out DIR] [--profile smoke|quick|full|paper]
 
 Prints a BibTeX entry and a CITATION.cff snippet for one figure of a finished run under --out
 (default results), and the command that regenerates it. --profile is needed only when the

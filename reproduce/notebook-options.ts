@@ -8,13 +8,13 @@ import { parseArgs } from 'node:util';
 import { UsageError, listChoices } from '../lib/core/errors';
 import { PROFILES, type ProfileName } from '../lib/harness/contract';
 
-export const NOTEBOOKS_USAGE = `usage: npm run notebooks -- [--profile smoke|quick|full] [--timeout SECONDS] [--out DIR | --no-save] [NOTEBOOK.ipynb ...]
+export const NOTEBOOKS_USAGE = `usage: npm run notebooks -- [--profile smoke|quick|full|paper] [--timeout SECONDS] [--out DIR | --no-save] [NOTEBOOK.ipynb ...]
   Executes notebooks headlessly on the tslab kernel (default: every notebooks/*.ipynb, profile smoke).
   The profile is injected after each notebook's cell tagged 'parameters'. Committed notebooks are never rewritten;
   executed copies go to --out (default results/notebooks). Exit 0 all ran, 1 a notebook failed, 2 bad usage.`;
 
 /** Per-cell limit by profile, in seconds (0 = none): a quick cell may train for minutes on 2 cores. */
-export const DEFAULT_CELL_TIMEOUT_S: Record<ProfileName, number> = { smoke: 600, quick: 3600, full: 0 };
+export const DEFAULT_CELL_TIMEOUT_S: Record<ProfileName, number> = { smoke: 600, quick: 3600, full: 0, paper: 0 };
 
 export interface NotebooksOptions {
   profile: ProfileName;

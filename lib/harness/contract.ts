@@ -13,8 +13,14 @@ import type { RunRng } from '../core/rng';
 import type { Progress } from '../core/progress';
 import type { FigureDef } from '../figures/types';
 
-export type ProfileName = 'smoke' | 'quick' | 'full';
-export const PROFILES: readonly ProfileName[] = ['smoke', 'quick', 'full'];
+/**
+ * smoke: seconds (tests, notebook CI); quick: minutes on 2 CPU cores, what CI judges; full: the
+ * largest setting that runs on the 2-core CI machine within an hour per paper (actually run,
+ * its results committed under results/reference/full/); paper: the paper-scale setting one
+ * GPU affords (code path covered at smoke, not run here).
+ */
+export type ProfileName = 'smoke' | 'quick' | 'full' | 'paper';
+export const PROFILES: readonly ProfileName[] = ['smoke', 'quick', 'full', 'paper'];
 
 /** What a run gets from the harness. Everything random comes from `rng`. */
 export interface RunContext {

@@ -100,7 +100,7 @@ export const claims: Claim<CalmResult>[] = [
     },
     toleranceWhy:
       'A third (0.33) is the paper average at T5 scale with thousands of calibration examples; we calibrate on 60 prompts (quick), where the Hoeffding–Bentkus bound alone costs ~0.05 of risk budget, so a more conservative λ is expected. Up to half the layers still shows the effect; more than half does not.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'calm-oracle-depth',
@@ -118,7 +118,7 @@ export const claims: Claim<CalmResult>[] = [
     expect: { atMost: 1 },
     toleranceWhy:
       'The oracle is the best any exit rule can do at that consistency (it may spend the inconsistent share on the deepest bytes); the calibrated decoder keeps at least that consistency on the test prompts, so its depth cannot be smaller except through state propagation changing later hidden states, which a 1.0 bound leaves no room for: the check should hold with margin.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'calm-speedup-preserved-quality',
@@ -143,7 +143,7 @@ export const claims: Claim<CalmResult>[] = [
     },
     toleranceWhy:
       'At our width the exit test at each layer (shared head over 256 bytes + top-2 + one device read) costs ~0.3 of a layer and the K/V propagation to skipped layers ~0.2 of one, overheads that are small next to a T5 layer; the same layer saving therefore yields ~25% less wall-clock gain: 2x x 0.75 = 1.5.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'calm-speedup-up-to-3x',
@@ -166,7 +166,7 @@ export const claims: Claim<CalmResult>[] = [
       },
     },
     toleranceWhy: "The paper's best case is ×3; with the per-layer exit-test overhead above (≈25% of the gain at our width) the same layer savings give ≈×2.2, so at least ×2 counts as reproduced.",
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'calm-guarantee-holds',
@@ -186,6 +186,6 @@ export const claims: Claim<CalmResult>[] = [
     expect: { atLeast: 0.95 },
     toleranceWhy:
       'The guarantee is P ≥ 1 − ε = 0.95 on the expected risk; the finite test half adds noise in both directions, but the Hoeffding–Bentkus bound is conservative, so the share over re-splits should not fall below 1 − ε. Counting only certified re-splits is the stricter reading (the theorem also counts the full model\'s trivially kept risk), chosen so that the claim can fail.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
 ];

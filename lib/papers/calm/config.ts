@@ -126,6 +126,26 @@ export const PROFILES: Record<ProfileName, CalmConfig> = {
     timingPrompts: 1,
   },
   quick: { ...base },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: {
+    ...base,
+    width: 128,
+    ffnHidden: 384,
+    trainSteps: 2000,
+    batchSize: 32,
+    seqLen: 128,
+    learningRate: 2e-3,
+    classifierSteps: 200,
+    evalBatches: 4,
+    promptLen: 32,
+    genLen: 64,
+    calPrompts: 200,
+    testPrompts: 200,
+    gridLevels: [0.995, 0.99, 0.98, 0.97, 0.95, 0.93, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5],
+    timingRounds: 10,
+    timingPrompts: 8,
+    decodeChunk: 1200,
+  },
   full: {
     ...base,
     width: 128,
@@ -151,4 +171,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };

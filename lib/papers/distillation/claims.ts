@@ -50,7 +50,7 @@ export const claims: Claim<DistillationResult>[] = [
     expect: { atLeast: 0.02 },
     toleranceWhy:
       'With ~256 test queries the MRR of one model has a sampling std of ~0.02; the two models see the same queries (paired), so a mean difference of 0.02 over seeds is the smallest we would call a gap rather than noise.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'distill-score-closes-gap',
@@ -65,7 +65,7 @@ export const claims: Claim<DistillationResult>[] = [
     expect: { atLeast: 0.25 },
     toleranceWhy:
       'A quarter of the gap is what we would call "substantial" and still clears the ratio noise: with a gap of ~0.05-0.1 MRR and paired noise of ~0.01-0.02 on each difference, the ratio wobbles by ~0.2.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -94,7 +94,7 @@ export const claims: Claim<DistillationResult>[] = [
     },
     expect: { atLeast: 0 },
     toleranceWhy: 'Direction only: the abstract gives no size for this improvement, so we only check which recipe closes more of the gap on the mean over seeds.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -117,7 +117,7 @@ export const claims: Claim<DistillationResult>[] = [
     expect: { atLeast: 0.9 },
     toleranceWhy:
       '5 points under the paper\'s lower end: our towers are trained from scratch (no pre-trained BERT) and ~256 test queries give ~5% relative MRR noise per model; a student under 90% would contradict "retain 95-97%".',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -140,7 +140,7 @@ export const claims: Claim<DistillationResult>[] = [
     metric: (r) => largestTeacher(r).students.online.accuracy - largestTeacher(r).students.offline.accuracy,
     expect: { atLeast: 0 },
     toleranceWhy: 'Direction only: the abstract gives no number, and the students are paired (same initialisation, same batch order), so the sign of the mean difference is what we judge.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -166,7 +166,7 @@ export const claims: Claim<DistillationResult>[] = [
     expect: { atLeast: 0.01 },
     toleranceWhy:
       'Disagreement can never be below the accuracy gap; 1% of the test set (100 of 10,000 images at quick) beyond it is ~10x the binomial noise of a paired count and is what "fidelity well below 100% while accuracy is close" means at MNIST error rates of a few percent.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'distill-de-converged',
@@ -180,7 +180,7 @@ export const claims: Claim<DistillationResult>[] = [
     metric: lastEpochValidationGain,
     expect: { atMost: 0.01 },
     toleranceWhy: 'Set before the run: the same validation queries after each epoch (paired), so a gain above 0.01 MRR in the last epoch is a curve still rising, not a flip of a few ranks; with ranking.patience > 0 (full) a model stops only after epochs without a gain.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',

@@ -165,6 +165,12 @@ export const PROFILES: Record<ProfileName, DistillationConfig> = {
     capacity: { ...capacity, trainExamples: 512, testExamples: 256, teacherWidths: [16, 32], studentWidth: 4, epochs: 2 },
   },
   quick: { ranking, capacity },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: {
+    // Up to 30 epochs, each model stopping once its validation MRR has not improved for 3.
+    ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, validationQueries: 512, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 30, patience: 3 },
+    capacity: { ...capacity, dataset: 'auto', trainExamples: 60000, teacherWidths: [32, 128, 512, 2048], epochs: 15 },
+  },
   full: {
     // Up to 30 epochs, each model stopping once its validation MRR has not improved for 3.
     ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, validationQueries: 512, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 30, patience: 3 },
@@ -177,4 +183,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   // Three seeds: every claim compares models within a seed, judged on the paired interval across seeds.
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };

@@ -85,7 +85,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     metric: (r) => meanLoad(r, 'expert-choice', 'processedMaxOverMean'),
     expect: { atLeast: 0.999999, atMost: 1.000001 },
     toleranceWhy: 'An exact property of the top-k over tokens (each expert fills its C slots with distinct tokens); only float rounding of the mean may move it.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'ec-top2-drops-tokens',
@@ -102,7 +102,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     expect: { atLeast: 1.0 },
     toleranceWhy:
       'Uniform routing already drops assignments at capacity = mean demand (binomial counts per group overflow), so the earlier bar of 1% was met by a router that ignores its tokens (issue 19). The bar is now that null: the learned mean over training must exceed what uniform routing exceeds in only 5% of single steps, a conservative comparison (the null\'s own mean over steps sits below its per-step 95th percentile).',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'ec-top1-load-imbalance',
@@ -119,7 +119,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     expect: { atLeast: 1.0 },
     toleranceWhy:
       'For a few hundred tokens over 8 experts the busiest of the multinomial counts is above the mean even for a uniform router, so the earlier fixed bar of 1.1 was met by a router that ignores its tokens (issue 19). The bar is now that null, as for ec-top2-drops-tokens: the learned mean over training must exceed the uniform router\'s per-step 95th percentile.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'ec-some-tokens-get-no-expert',
@@ -135,7 +135,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     expect: { atLeast: 0.01 },
     toleranceWhy:
       'The paper states a capability of the method (a variable number of experts, including none), not a measured effect: uniform routing meets the 1% bar (exactly Binomial(E, C/G) experts per token), so this is a check of the mechanism, shown apart and not counted.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -159,7 +159,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     expect: { atLeast: 0.05 },
     toleranceWhy:
       'As ec-some-tokens-get-no-expert: the paper states that a token can get more experts than top-2 gives, a capability of the method; uniform routing meets the 5% bar, so this is a check of the mechanism, shown apart and not counted.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'ec-converges-2x-faster-than-top2',
@@ -173,7 +173,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     metric: (r) => convergenceSpeedup(r, 'top2'),
     expect: { atLeast: 2.0 },
     toleranceWhy: 'The paper states a lower bound ("more than 2x"), so we judge at that bound with no slack; our models are ~10^4x smaller and train for hundreds of steps, which is why the full profile is where magnitude counts.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -195,7 +195,7 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     metric: (r) => convergenceSpeedup(r, 'top1'),
     expect: { atLeast: 2.0 },
     toleranceWhy: 'Same lower bound as the paper states; note top-1 also does half of the expert compute of EC-CF2 in our equal-buffer setting, as in the paper\'s comparison.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',

@@ -102,6 +102,8 @@ export const PROFILES: Record<ProfileName, ExpertChoiceConfig> = {
   smoke: { ...base, width: 32, depth: 2, heads: 2, ffnHidden: 64, experts: 4, batchSize: 4, seqLen: 32, groupSize: 32, steps: 6, warmupSteps: 2, evalEvery: 3, evalBatches: 1, tailFraction: 0.5, nullSteps: 100, expertsSweep: [8] },
   // No experts sweep at quick: each extra router costs ~1/3 of a seed's budget on the 2-core machine.
   quick: { ...base },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: { ...base, width: 256, depth: 4, heads: 8, ffnHidden: 512, experts: 32, batchSize: 16, seqLen: 256, groupSize: 256, steps: 600, learningRate: 1e-3, warmupSteps: 60, evalEvery: 50, evalBatches: 4, expertsSweep: [8, 16] },
   full: { ...base, width: 256, depth: 4, heads: 8, ffnHidden: 512, experts: 32, batchSize: 16, seqLen: 256, groupSize: 256, steps: 600, learningRate: 1e-3, warmupSteps: 60, evalEvery: 50, evalBatches: 4, expertsSweep: [8, 16] },
 };
 
@@ -109,4 +111,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };

@@ -196,7 +196,7 @@ export const claims: Claim<FlashResult>[] = [
     expect: { atMost: 1.5 },
     toleranceWhy:
       'Once T >= C the work per token of mixed chunk attention is independent of T except the chunk prefix sum (a [G, G] matMul, small next to the chunk kernels); 1.5x over an 8-16x range of contexts leaves room for that term, per-op overheads and a shared machine, yet is far below the ~linear growth of quadratic attention.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -220,7 +220,7 @@ export const claims: Claim<FlashResult>[] = [
     expect: { atLeast: 2 },
     toleranceWhy:
       'Attention cost per token is linear in T for materialised attention; with the dense layers a fixed cost, an 8-16x context range should at least double the step (the anchor grows 4.4x over 16x at width 512, where dense layers weigh more than at our widths).',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'flash-faster-than-tpp-at-longest',
@@ -235,7 +235,7 @@ export const claims: Claim<FlashResult>[] = [
     timing: { reps: (r) => repsOf(atLongest(r, 'transformer', 'flash')) },
     expect: { atLeast: 1.5 },
     toleranceWhy: "Follows from the two claims above if they hold; 1.5x is a margin no timing noise on a shared machine produces, and well below the anchor's 4.4x at 8192 since our longest context is shorter at quick.",
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'flash-quad-faster-than-tpp-at-longest',
@@ -251,7 +251,7 @@ export const claims: Claim<FlashResult>[] = [
     expect: { atLeast: 1.0 },
     toleranceWhy:
       'Judged on direction only: the 2x depends on the accelerator (the PyTorch anchor on an H100 measures the opposite), so we only ask whether FLASH-Quad is faster at all.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -275,7 +275,7 @@ export const claims: Claim<FlashResult>[] = [
     timing: { reps: (r) => repsOf(speedupAtLongest(r, SPEEDUP_TOLERANCE)) },
     expect: { atLeast: SPEEDUP_TOLERANCE },
     toleranceWhy: "The lower end of the paper's Wiki-40B range, which it reports at its shortest context (512); our longest training contexts are 2048 (quick) and 8192 (full), where the paper's speed-up is larger.",
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'flash-training-speedup-grows',
@@ -291,7 +291,7 @@ export const claims: Claim<FlashResult>[] = [
     expect: { atLeast: GROWTH_TOLERANCE },
     toleranceWhy:
       "Judged on direction only, like the FLASH-Quad latency claim: how much it grows depends on how costly materialised attention is on the hardware (the time ratio) and the paper's intermediate values cannot be read, so we ask whether the speed-up at the longest context exceeds the one at the shortest.",
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'flash-quad-quality-equal-steps',
@@ -305,6 +305,6 @@ export const claims: Claim<FlashResult>[] = [
     metric: (r) => lossRatioAtEqualSteps(r, 'flash-quad'),
     expect: { atMost: 1.03 },
     toleranceWhy: 'A 3% loss gap (~0.07 nats at a byte-level loss near 2.3) is about the spread we would expect between seeds early in training; "matching" should sit inside it.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
 ];

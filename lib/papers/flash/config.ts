@@ -107,6 +107,12 @@ export const PROFILES: Record<ProfileName, FlashConfig> = {
     // A fixed token budget per context (20 x 2048 tokens), the most that fits the per-seed budget (config.ts header).
     train: { contexts: [512, 1024, 2048], learningRate: 3e-3, steps: 20, flashQuadSteps: 20, evalEvery: 4, evalTokens: 4096 },
   },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: {
+    model: { width: 256, transformerDepth: 4, heads: 4, ffnHidden: 682, gauDepth: 8, expansion: 512, qkDim: 128, chunkSize: 256 },
+    latency: { contexts: [512, 1024, 2048, 4096, 8192], tokensPerBatch: 8192, warmupSteps: 2, timedSteps: 10 },
+    train: { contexts: [512, 2048, 8192], learningRate: 2e-3, steps: 400, flashQuadSteps: 400, evalEvery: 25, evalTokens: 32768 },
+  },
   full: {
     model: { width: 256, transformerDepth: 4, heads: 4, ffnHidden: 682, gauDepth: 8, expansion: 512, qkDim: 128, chunkSize: 256 },
     latency: { contexts: [512, 1024, 2048, 4096, 8192], tokensPerBatch: 8192, warmupSteps: 2, timedSteps: 10 },
@@ -118,4 +124,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };

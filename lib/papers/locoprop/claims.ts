@@ -110,7 +110,7 @@ export const claims: Claim<LocopropResult>[] = [
     expect: { atMost: 0.98 },
     toleranceWhy:
       'An ordering claim: we ask for a margin of 2%, larger than the seed-to-seed spread of a final loss ratio between methods that share initial weights and batches, so that a tie does not count as "lower".',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'locoprop-m-beats-s',
@@ -124,7 +124,7 @@ export const claims: Claim<LocopropResult>[] = [
     metric: (r) => ratio(finalLoss(r, 'locoprop-m'), finalLoss(r, 'locoprop-s')),
     expect: { atMost: 1.0 },
     toleranceWhy: 'Direction only: the paper shows the ordering, not a size we could read, and both variants share everything but the local loss.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'locoprop-m-closes-second-order-gap',
@@ -139,7 +139,7 @@ export const claims: Claim<LocopropResult>[] = [
     expect: { atLeast: 0.5 },
     toleranceWhy:
       '"Close to second order" read as: more than half of the first-to-second-order gap closed (1 = as good as Shampoo, > 1 = better). When our Shampoo does not end below first order there is no gap: the claim is then not reproduced with that reason (our second-order baseline did not work; locoprop-shampoo-beats-first-order measures it).',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -165,7 +165,7 @@ export const claims: Claim<LocopropResult>[] = [
     expect: { atMost: 10 },
     toleranceWhy:
       'Counted before running: BP does 3 matrix products per layer per batch (forward, input gradient, weight gradient); LocoProp-M does 2 (forward, pre-activation gradient) + 2 per local iteration, 22 with K = 10: 7.3x. 10 = that ratio plus 35% for the extra element-wise work of the local iterations; a larger ratio would mean overhead beyond the arithmetic.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'locoprop-m-first-order-memory',
@@ -181,7 +181,7 @@ export const claims: Claim<LocopropResult>[] = [
     expect: { atMost: 1.25 },
     toleranceWhy:
       'Counted before measuring: both keep the parameters, one RMSprop state (2 floats per parameter) and one forward pass; BP also holds every weight gradient at once (one more parameter-sized buffer), LocoProp-M the local targets (one activation-sized buffer per layer) and, one layer at a time, its starting weights and local gradient. Either may come out ahead, by the batch-dependent balance of activations against parameters, but by well under 25%; a method with per-layer curvature statistics (Shampoo: two Kronecker factors and two roots per weight block, about twice the parameters) needs more than 1.25x.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'locoprop-shampoo-memory-above-first-order',
@@ -195,7 +195,7 @@ export const claims: Claim<LocopropResult>[] = [
     metric: (r) => ratio(heldBytes(r, 'shampoo'), heldBytes(r, 'bp-rmsprop')),
     expect: { atLeast: 1.25 },
     toleranceWhy: 'The threshold of the LocoProp-M memory claim: a second-order baseline must exceed it for that claim to be able to fail.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'locoprop-bp-flattened',
@@ -209,7 +209,7 @@ export const claims: Claim<LocopropResult>[] = [
     metric: secondHalfDrop,
     expect: { atMost: 0.05 },
     toleranceWhy: 'Set before the quick run: a curve that still loses more than 5% over its second half (under a schedule that decays the rate to 0) has not reached its plateau; the loss-ordering claims are only meaningful beyond it.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -231,7 +231,7 @@ export const claims: Claim<LocopropResult>[] = [
     metric: (r) => ratio(finalLoss(r, 'shampoo'), bestFirstOrder(r)),
     expect: { atMost: 0.98 },
     toleranceWhy: 'The margin of locoprop-m-beats-first-order: a tie is not "lower".',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',

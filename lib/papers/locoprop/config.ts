@@ -171,6 +171,11 @@ export const PROFILES: Record<ProfileName, LocopropConfig> = {
     shampooUpdateEvery: 30,
     timingReps: 6,
   },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: {
+    ...base,
+    lrMultipliers: [0.3, 1, 3],
+  },
   full: {
     ...base,
     lrMultipliers: [0.3, 1, 3],
@@ -181,4 +186,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };

@@ -91,7 +91,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     expect: { atLeast: -1.5 },
     toleranceWhy:
       'Each FF size is a separately trained short run: at 2–4 dims its test accuracy moves by ~1 pp between seeds, the difference of two runs by ~1.4 pp, and the minimum over 8–9 sizes picks the worst; −1.5 pp is the largest shortfall we would still call "within noise", and a real deficit at small sizes (MRL sharing its first dims with every other size) would exceed it.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -115,7 +115,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     expect: { atLeast: 10 },
     toleranceWhy:
       'With 10 classes a few dimensions already separate much (the paper\'s gap is on 1000 classes), so we expect a far smaller gap than 62 pp; 10 pp averaged over sizes 2–8 is still "far above" (several times the seed noise) and would fail if FF features were already ordered by importance.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -138,7 +138,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     expect: { atLeast: 5 },
     toleranceWhy:
       'Our SVD baseline is stronger than the paper\'s (PCA of the features plus a retrained probe, the best linear compression, instead of a low-rank classifier weight), and 10 class means span only 9 dims, so the gap concentrates at 2–4 dims; 5 pp averaged over sizes 2–8 is the smallest gap that clearly exceeds seed noise.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -162,7 +162,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     expect: { atLeast: 7 },
     toleranceWhy:
       'Half the paper\'s 14x: our sizes span 2..D (7–8 doublings, like the paper\'s 8..2048), but we match the accuracy of MRL at D (the paper matches FF-512, a weaker target) and pick the threshold on only 2k held-out images.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -184,7 +184,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     metric: (r) => pp(r.adaptive.testFullAccuracy - r.adaptive.chosen.accuracy),
     expect: { atMost: 0.5 },
     toleranceWhy: 'The threshold is fitted to match on 2k held-out images, whose accuracy has a sampling std of ~0.3 pp at 98%; a drop beyond 0.5 pp on 10k test images is a real loss, not a threshold fluke.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'matryoshka-retrieval-flops',
@@ -199,7 +199,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     expect: { atLeast: 10 },
     toleranceWhy:
       'With D = 256 (not 2048) the FLOP saving of shortlisting at d dims is capped near D/d (32x at 8 dims) and the re-rank of 200 candidates weighs more on a 10k database, so the paper\'s 128x is out of reach by construction; 10x is "many-fold" and below the 14x/16x the paper and the survey report.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'matryoshka-paper-funnel-accuracy',
@@ -216,7 +216,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     },
     expect: { atLeast: -0.5 },
     toleranceWhy: 'Queries and database are the same for both plans (paired), so a 0.5 pp drop on 1–2k queries is a systematic loss of neighbours, not noise.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -239,7 +239,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     expect: { atLeast: 5 },
     toleranceWhy:
       'Judged per size (the minimum), not on an average that could hide a gap at 2 dims and none at 8. Ten classes leave far less room than the paper\'s 1000 (chance is 10%, not 0.1%), so we ask for 5 pp at every size: about three times the binomial std (~1.6 pp) of a top-1 on 1k queries, which a paired difference on the same queries only undercuts.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'matryoshka-small-heads-converged',
@@ -253,7 +253,7 @@ export const claims: Claim<MatryoshkaResult>[] = [
     metric: (r) => lastStretchGain(r, 'mrl'),
     expect: { atMost: 1 },
     toleranceWhy: 'Set before the run: the same 1000 held-out images at both checkpoints (paired), so 1 pp is ~10 images more right, beyond the flips of a converged model; under a cosine schedule the last stretch runs at small rates, so a converged model gains far less.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',

@@ -136,6 +136,25 @@ export const PROFILES: Record<ProfileName, MatryoshkaConfig> = {
     curveExamples: 128,
   },
   quick: { ...base },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: {
+    ...base,
+    dataset: 'fashion-mnist',
+    trainExamples: 58000,
+    holdoutExamples: 2000,
+    epochs: 10,
+    batchSize: 256,
+    embeddingDim: 512,
+    conv1Channels: 32,
+    conv2Channels: 64,
+    probeExamples: 10000,
+    probeSteps: 500,
+    retrievalDatabase: 58000,
+    retrievalQueries: 2000,
+    // one point per epoch
+    curvePoints: 10,
+    curveExamples: 2000,
+  },
   full: {
     ...base,
     dataset: 'fashion-mnist',
@@ -160,4 +179,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };

@@ -71,7 +71,7 @@ export const claims: Claim<RerResult>[] = [
     expect: { atMost: 2.0 },
     toleranceWhy:
       'The tail average covers only the last half of the samples and the gaps drop 1/11 of them, so even a bias-free SGD-RER sits ~sqrt(2 x 1.1) = 1.48x above OLS; 2.0 leaves ~35% for the residual initial-condition bias at our horizon and for seed noise.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'rer-forward-sgd-worse',
@@ -86,7 +86,7 @@ export const claims: Claim<RerResult>[] = [
     expect: { atLeast: 1.25 },
     toleranceWhy:
       'Both runs see the same trajectory (paired), so seed noise on the ratio is small; forward SGD keeps a bias of order step x mixing time that does not average out, and a 25% gap is the smallest difference we would call "worse" rather than noise.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'not-reproduced',
@@ -116,7 +116,7 @@ export const claims: Claim<RerResult>[] = [
     expect: { atLeast: 1.25 },
     toleranceWhy:
       'Pre-registered before any run of these two lanes, with the same threshold as rer-forward-sgd-worse: both see the same trajectory and are averaged at the same points (paired), and a 25% gap is the smallest difference we call "worse" rather than noise. The step 1/(8R) is shared so that only the order of the updates differs, at a step where forward SGD\'s correlation bias (of order step x mixing time) is not made negligible by the 1/B factor of the theorem\'s step.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'rer-sgd-rer-rate',
@@ -131,7 +131,7 @@ export const claims: Claim<RerResult>[] = [
     expect: { atLeast: -1.2, atMost: -0.35 },
     toleranceWhy:
       'Decaying bias from A_0 = 0 can steepen the slope below -0.5 before the variance term dominates, and 3 points over 4x in T give a noisy slope; [-1.2, -0.35] still separates a T^(-1/2) decay from a plateau (slope ~0).',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'rer-sgd-large-step-plateaus',
@@ -146,7 +146,7 @@ export const claims: Claim<RerResult>[] = [
     expect: { atLeast: 3 },
     toleranceWhy:
       'A constant-step SGD keeps a noise floor of order step x tr(Sigma) that tail averaging cannot remove on correlated data, while OLS keeps decreasing; 3x is well beyond the ~1.5x any averaged estimator pays for its window.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
   {
     id: 'rer-qrex-beats-uniform-er',
@@ -160,7 +160,7 @@ export const claims: Claim<RerResult>[] = [
     metric: (r) => ratio(qMean(r, 'q-rex', 'qError'), qMean(r, 'uniform-er', 'qError')),
     expect: { atMost: 1.0 },
     toleranceWhy: 'A direction-only claim: the paper gives no number to compare against, so we only check which learner is ahead after the same samples.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -183,7 +183,7 @@ export const claims: Claim<RerResult>[] = [
     expect: { atMost: 1.0 },
     toleranceWhy:
       'A direction-only claim, as rer-qrex-beats-uniform-er: the paper gives no number, so we only check which learner is ahead after the same samples; the interval across seeds decides whether the difference is more than noise.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
     expected: {
       quick: {
         verdict: 'inconclusive',
@@ -205,6 +205,6 @@ export const claims: Claim<RerResult>[] = [
     metric: (r) => qMean(r, 'q-rex', 'valueGapRel'),
     expect: { atMost: 0.05 },
     toleranceWhy: 'A 5% value loss relative to the scale of Q* is what we would still call "finds the optimal policy" with a constant step size and a finite sample.',
-    profiles: ['quick', 'full'],
+    profiles: ['quick', 'full', 'paper'],
   },
 ];

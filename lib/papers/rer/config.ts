@@ -105,6 +105,8 @@ const base: RerConfig = {
 export const PROFILES: Record<ProfileName, RerConfig> = {
   smoke: { ...base, trials: 2, gridPoints: 3, qStates: 10, qActions: 2, qFeatures: 4, qBuffer: 20, qBuffersPerPhase: 20, qTrials: 2, qGridStart: 1000, qGridPoints: 3 },
   quick: { ...base },
+  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  paper: { ...base, trials: 16, gridPoints: 11, qTrials: 16, qGridPoints: 10 },
   full: { ...base, trials: 16, gridPoints: 11, qTrials: 16, qGridPoints: 10 },
 };
 
@@ -112,4 +114,5 @@ export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
   smoke: [1],
   quick: [1, 2, 3],
   full: [1, 2, 3],
+  paper: [1, 2, 3],
 };
