@@ -63,8 +63,13 @@ function legendPick(s: Series) {
   return [{ name: PICK, select: { type: 'point' as const, fields: [s.field] }, bind: 'legend' as const }];
 }
 
-function tooltips(fields: string[]) {
-  return fields.map((field) => ({ field, ...(field === 'seed' ? {} : { format: '.4~g' }) }));
+/**
+ * Hover fields: numbers with 4 significant digits, anything else as it is (a number format
+ * on a name shows NaN). The type is read from the data, since extra fields can be either.
+ */
+function tooltips(fields: string[], rows: object[]) {
+  const numeric = (field: string) => field !== 'seed' && rows.some((r) => typeof (r as Record<string, unknown>)[field] === 'number');
+  return fields.map((field) => (numeric(field) ? { field, type: 'quantitative' as const, format: '.4~g' } : { field, type: 'nominal' as const }));
 }
 
 export interface LineChartOptions {
@@ -94,7 +99,7 @@ export function lineChart(o: LineChartOptions): VegaLiteSpec {
   const color = colour(o.color);
   const dash = o.dash ? { strokeDash: { field: o.dash.field, type: 'nominal' as const, title: null, sort: o.dash.order, legend: { orient: 'bottom' as const, labelLimit: 300 } } } : {};
   const detail = o.detail ? { detail: { field: o.detail, type: 'nominal' as const } } : {};
-  const hover = tooltips([o.color.field, ...(o.dash ? [o.dash.field] : []), ...(o.detail ? [o.detail] : []), o.x.field, o.y.field, ...(o.band ? [o.band.lo, o.band.hi] : []), ...(o.tooltip ?? [])]);
+  const hover = tooltips([o.color.field, ...(o.dash ? [o.dash.field] : []), ...(o.detail ? [o.detail] : []), o.x.field, o.y.field, ...(o.band ? [o.band.lo, o.band.hi] : []), ...(o.tooltip ?? [])], o.rows);
   const line = {
     params: legendPick(o.color),
     mark: { type: 'line' as const, point: o.points ?? true },
@@ -136,7 +141,7 @@ export function barChart(o: BarChartOptions): VegaLiteSpec {
   const offset = o.color && o.group ? { xOffset: { field: o.color.field, type: 'nominal' as const, sort: o.color.order } } : {};
   const pick = o.color && o.color.legend !== false ? { params: legendPick(o.color) } : {};
   const opacity = o.color && o.color.legend !== false ? { opacity: pickedOpacity() } : {};
-  const hover = tooltips([o.x.field, ...(o.color ? [o.color.field] : []), o.y.field, ...(o.errorBar ? [o.errorBar.lo, o.errorBar.hi] : []), ...(o.tooltip ?? [])]);
+  const hover = tooltips([o.x.field, ...(o.color ? [o.color.field] : []), o.y.field, ...(o.errorBar ? [o.errorBar.lo, o.errorBar.hi] : []), ...(o.tooltip ?? [])], o.rows);
   const bars = { ...pick, mark: { type: 'bar' as const }, encoding: { x, y, ...color, ...offset, ...opacity, tooltip: hover } };
   const size = { width: o.width ?? 480, height: o.height ?? 300 };
   if (!o.errorBar) return { $schema: VEGA_LITE_SCHEMA, title: o.title, ...size, data: { values: o.rows }, ...bars };

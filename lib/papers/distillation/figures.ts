@@ -49,7 +49,7 @@ function rankingFigure(results: SeedResult<DistillationResult>[], config: Distil
       width: 170,
       height: 220,
       layer: [
-        { mark: { type: 'bar', opacity: 0.8 }, encoding: { x, y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: 'quality (higher is better)' }, color: { field: 'model', type: 'nominal', sort: order, legend: null } } },
+        { mark: { type: 'bar', opacity: 0.8 }, encoding: { x, y: { aggregate: 'mean', field: 'value', type: 'quantitative', title: 'quality (higher is better)' }, color: { field: 'model', type: 'nominal', sort: order, legend: null }, tooltip: [{ field: 'model' }, { field: 'metric' }, { aggregate: 'mean', field: 'value', title: 'mean over seeds', format: '.3~g' }] } },
         { mark: { type: 'tick', color: 'black' }, encoding: { x, y: { field: 'value', type: 'quantitative' }, tooltip: [{ field: 'model' }, { field: 'seed' }, { field: 'metric' }, { field: 'value', format: '.3~g' }] } },
       ],
     },
