@@ -35,7 +35,10 @@
  *   the previous quick took ~236 s of CPU per seed. The small student no longer re-runs
  *   its frozen document tower (and its teacher's query tower) every step: both are
  *   computed once; the per-epoch validation costs ~1 s per model and epoch.
- * - full: 3 seeds, up to 30 epochs per ranking model with patience 3 — meant for one GPU
+ * - full: 3 seeds, quick's models, up to 10 epochs per ranking model with patience 2, the
+ *   capacity models on 12k images for 10 epochs — sized for ~15 min wall with --jobs 2 here
+ *   (results/reference/full/distillation/run.json has the measured time);
+ * - paper: 3 seeds, up to 30 epochs per ranking model with patience 3 — meant for one GPU
  *   via webgpu; not timed (no GPU was lent to this task), far too slow for this CPU.
  *
  * Run:  npm run reproduce -- --only distillation --profile quick
@@ -171,11 +174,14 @@ export const PROFILES: Record<ProfileName, DistillationConfig> = {
     ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, validationQueries: 512, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 30, patience: 3 },
     capacity: { ...capacity, dataset: 'auto', trainExamples: 60000, teacherWidths: [32, 128, 512, 2048], epochs: 15 },
   },
+  // The CPU's full: quick's data and models, each ranking model trained until its validation
+  // MRR has not improved for 2 epochs (at most 10), the capacity models on twice the images
+  // for 10 epochs.
   full: {
-    // Up to 30 epochs, each model stopping once its validation MRR has not improved for 3.
-    ranking: { ...ranking, vocabSize: 4000, stopWords: 100, trainQueries: 16384, validationQueries: 512, testQueries: 1024, width: 96, depth: 2, ffnHidden: 192, embedDim: 64, smallWidth: 24, smallFfnHidden: 48, epochs: 30, patience: 3 },
-    capacity: { ...capacity, dataset: 'auto', trainExamples: 60000, teacherWidths: [32, 128, 512, 2048], epochs: 15 },
+    ranking: { ...ranking, epochs: 10, patience: 2 },
+    capacity: { ...capacity, trainExamples: 12000, epochs: 10 },
   },
+
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {

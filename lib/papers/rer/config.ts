@@ -26,7 +26,7 @@
  *   per seed at a 1-minute load of ~9 on 2 cores); the per-sample tfjs version with 3 lanes
  *   took 9–12 s of CPU per seed, interleaved on the same machine;
  * - full:  901,120 samples x 16 trials, 3 seeds — about 4x quick's samples x 2x its trials
- *   (not re-measured since the block composition).
+ *   (results/reference/full/rer/run.json has the measured time); paper is the same size.
  *
  * Run:  npm run reproduce -- --only rer --profile quick
  * Override any key, e.g.: npm run reproduce -- --only rer --profile quick --set trials=4 --set gridPoints=8
@@ -105,7 +105,7 @@ const base: RerConfig = {
 export const PROFILES: Record<ProfileName, RerConfig> = {
   smoke: { ...base, trials: 2, gridPoints: 3, qStates: 10, qActions: 2, qFeatures: 4, qBuffer: 20, qBuffersPerPhase: 20, qTrials: 2, qGridStart: 1000, qGridPoints: 3 },
   quick: { ...base },
-  // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
+  // The same size as full: RER needs no GPU; kept so every paper has the same profiles.
   paper: { ...base, trials: 16, gridPoints: 11, qTrials: 16, qGridPoints: 10 },
   full: { ...base, trials: 16, gridPoints: 11, qTrials: 16, qGridPoints: 10 },
 };
