@@ -76,16 +76,25 @@ export function parseNotebooksArgs(argv: readonly string[], root: string, baseDi
   if (v.out !== undefined && v['no-save']) throw new UsageError('--out and --no-save exclude each other: pick one');
   const outDir = v['no-save'] ? undefined : path.resolve(baseDir, v.out ?? path.join(root, 'results', 'notebooks'));
 
-  const notebooks = parsed.positionals.length ? parsed.positionals.map((p) => checkNotebookPath(p, baseDir)) : defaultNotebooks(root);
+  const notebooks = parsed.positionals.length ? parsed.positionals.map((p) => checkNotebookPath(p, baseDir, root)) : defaultNotebooks(root);
   // Executed copies are named like their source: never let them land on it.
   const clash = outDir && notebooks.find((nb) => path.dirname(nb) === outDir);
   if (clash) throw new UsageError(`--out '${v.out}' holds the notebook ${path.basename(clash)}: its executed copy would overwrite it; pick another folder`);
   return { profile, timeoutS, outDir, notebooks, help: v.help ?? false };
 }
 
-function checkNotebookPath(p: string, baseDir: string): string {
+/** A path to an .ipynb, or the name of one of ours ('02-flash' or 'flash' for notebooks/02-flash.ipynb). */
+function checkNotebookPath(p: string, baseDir: string, root: string): string {
   const abs = path.resolve(baseDir, p);
-  if (!fs.existsSync(abs)) throw new UsageError(`notebook '${p}' does not exist`);
+  if (!fs.existsSync(abs)) {
+    const ours = defaultNotebooks(root);
+    const named = ours.filter((nb) => {
+      const base = path.basename(nb, '.ipynb');
+      return base === p || base.replace(/^\d+-/, '') === p;
+    });
+    if (named.length === 1) return named[0];
+    throw new UsageError(`notebook '${p}' does not exist; ours: ${ours.map((nb) => path.basename(nb, '.ipynb')).join(', ')} (or a path to an .ipynb)`);
+  }
   if (!fs.statSync(abs).isFile() || !abs.endsWith('.ipynb')) throw new UsageError(`'${p}' is not a notebook: pass .ipynb files`);
   return abs;
 }

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { BackendError, listChoices } from './errors';
 import { packageDir, repoRoot } from './paths';
-import { registerWasmKernels } from './wasm-kernels';
+import { registerWasmKernels } from './wasm-kernels/index';
 import { createThreadedWasmBackend, MAX_WASM_THREADS } from './wasm-threads';
 import { probeAdapter, type AdapterInfo } from './webgpu-probe';
 

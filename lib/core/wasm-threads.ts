@@ -33,6 +33,7 @@ import * as path from 'node:path';
 import * as vm from 'node:vm';
 import * as tfWasm from '@tensorflow/tfjs-backend-wasm';
 import { KERNEL_THREADS } from './wasm-kernels/module';
+import { wasmApi, type WasmInstance, type WasmModule } from './wasm-api';
 
 /** Emscripten pthreads tfjs pre-creates (its PTHREAD_POOL_SIZE); tfjs never gives XNNPACK more. */
 export const MAX_WASM_THREADS = 8;
@@ -56,7 +57,7 @@ export async function createThreadedWasmBackend(threads: number, wasmDir: string
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) throw new Error(`wasm threads must be an integer in 1..${MAX_WASM_THREADS}, got ${threads}`);
   // Literal imports, so that esbuild puts both into the bundle; loaded only when threads are used.
   const mainNs = (await import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')) as unknown as { default?: unknown };
-  // @ts-expect-error: a CommonJS file without typings that exports one string.
+  // @ts-ignore -- a CommonJS file without typings that exports one string (ts-expect-error would fail under tslab, whose settings find no error here).
   const workerNs = (await import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents?: string; default?: { wasmWorkerContents?: string } };
   const factory = (typeof mainNs === 'function' ? mainNs : mainNs.default) as Factory;
   const workerSource = workerNs.wasmWorkerContents ?? workerNs.default?.wasmWorkerContents;
@@ -88,9 +89,9 @@ export async function createThreadedWasmBackend(threads: number, wasmDir: string
     pending = sizedFactory({
       locateFile: (file: string) => (file.endsWith('.worker.js') ? files['worker.cjs'] : file.endsWith('.wasm') ? wasmFile : file),
       mainScriptUrlOrBlob: main,
-      instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+      instantiateWasm: (imports: { env: Record<string, unknown> }, receive: (instance: WasmInstance, module: WasmModule) => void) => {
         const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * xnnThreads };
-        WebAssembly.instantiate(binary, { ...imports, env }).then((r) => receive(r.instance, r.module));
+        wasmApi.instantiate(binary, { ...imports, env }).then((r) => receive(r.instance, r.module));
         return {};
       },
     });

@@ -200,7 +200,8 @@ export function writeChecked<T>(file: string, _schema: Schema<T>, value: T): voi
   writeJsonAtomic(file, value);
 }
 
-export type ReadOutcome<T> = { ok: true; value: T } | { ok: false; problem: 'absent' | string };
+/** Both members name both fields, so code reading `problem` compiles without strict null checks too (tslab). */
+export type ReadOutcome<T> = { ok: true; value: T; problem?: undefined } | { ok: false; value?: undefined; problem: 'absent' | string };
 
 /**
  * sha256 of `value`'s JSON without its `checksum` property. Computed on the parsed form,

@@ -1,7 +1,7 @@
 /**
  * The runner: plans a paper run, runs (or reuses) its (seed) jobs, and turns their
  * results into claims, tables, figures and run.json. The reproduce CLI, Slurm shards
- * and the notebooks (lib/harness/in-memory.ts) all go through here, so there is one
+ * and the notebooks (lib/notebook/session.ts) all go through here, so there is one
  * path from config to verdict. File layout and schemas: lib/harness/files.ts.
  * Every file is written atomically, so a killed run leaves nothing a later run trusts.
  */

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RunRng } from '../core/rng';
-import { fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from '../core/wasm-kernels';
+import { fusedGelu, fusedLayerNorm, fusedOpsActive, fusedRmsNorm, fusedSoftmax } from '../core/wasm-kernels/index';
 
 export interface Dense {
   w: tf.Variable;

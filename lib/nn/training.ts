@@ -3,7 +3,7 @@
  * step, and a learning-rate schedule hook.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fusedCrossEntropy, fusedOpsActive } from '../core/wasm-kernels';
+import { fusedCrossEntropy, fusedOpsActive } from '../core/wasm-kernels/index';
 
 /**
  * Mean cross-entropy of logits [..., V] against int32 targets [...]. On wasm one fused

@@ -16,7 +16,10 @@ export function vegaScriptsHtml(): string {
   const src = vegaScriptSources();
   if ('missing' in src) return `<p><i>Static figures only: ${escapeHtml(src.missing)}.</i></p>`;
   // '</script' cannot appear inside an inline script; the builds do not contain it, but be sure.
-  return src.files.map((f) => `<script>${fs.readFileSync(f, 'utf8').replace(/<\/script/gi, '<\\/script')}</script>`).join('\n');
+  // The classic Notebook has require.js: a UMD build that sees an AMD `define` registers a
+  // module instead of the global (vegaEmbed) the figures call, so hide `define` from it.
+  const wrap = (code: string) => `(function (define) {\n${code}\n}).call(window);`;
+  return src.files.map((f) => `<script>${wrap(fs.readFileSync(f, 'utf8')).replace(/<\/script/gi, '<\\/script')}</script>`).join('\n');
 }
 
 /** JSON safe inside <script>: '<' escaped so no '</script>' ends it early. */

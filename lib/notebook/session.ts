@@ -21,7 +21,7 @@ import { evaluateClaims } from '../harness/verdicts';
 
 /** The values of a notebook's parameters cell. */
 export interface NotebookParams {
-  /** smoke, quick or full (the CLI's profiles). */
+  /** smoke, quick, full or paper (the CLI's profiles). */
   profile: string;
   /** null: the profile's default seeds. */
   seeds?: number[] | null;

@@ -3,13 +3,13 @@
  * Adding a paper = a folder lib/papers/<id>/ exporting a PaperDefinition + one line here.
  */
 import { listChoices, UsageError } from '../core/errors';
-import { rer } from './rer';
-import { flash } from './flash';
-import { expertChoice } from './expert-choice';
-import { calm } from './calm';
-import { matryoshka } from './matryoshka';
-import { locoprop } from './locoprop';
-import { distillation } from './distillation';
+import { rer } from './rer/index';
+import { flash } from './flash/index';
+import { expertChoice } from './expert-choice/index';
+import { calm } from './calm/index';
+import { matryoshka } from './matryoshka/index';
+import { locoprop } from './locoprop/index';
+import { distillation } from './distillation/index';
 import type { PaperDefinition, ProfileName } from '../harness/contract';
 
 // Each paper has its own config and result types; the registry only needs the common shape.

@@ -19,7 +19,8 @@ export interface CellReport {
   status: string | null;
   stderr: string;
   errorText: string;
-  svgCount: number;
+  /** Figures (figure.notebook-figure) in this cell's outputs. */
+  figureCount: number;
 }
 
 export interface NotebookRunReport {
@@ -29,8 +30,12 @@ export interface NotebookRunReport {
   failed: CellReport[];
   /** Output areas rendered as errors (output_error). */
   errorOutputs: number;
-  /** SVG figures shown: per <svg> in an image/svg+xml output, its size and vega mark groups. */
-  figures: { width: number; height: number; marks: number }[];
+  /**
+   * Figures shown (lib/notebook/figures.ts): per figure.notebook-figure, whether vega-embed
+   * drew it from its spec (else the static SVG shows, or the embed failed), the size of
+   * what shows and the vega mark groups of the interactive chart.
+   */
+  figures: { name: string; embedded: boolean; embedError: string | null; width: number; height: number; marks: number }[];
   /** Rows of every claims table (table.claims-table) in the outputs. */
   claimsTableRows: number;
   seconds: number;
@@ -130,14 +135,22 @@ const READ_NOTEBOOK_JS = `(() => {
       status: replies[i] === undefined ? null : replies[i],
       stderr: texts(el, '.output_stderr'),
       errorText: texts(el, '.output_error'),
-      svgCount: el.querySelectorAll('.output_svg svg').length,
+      figureCount: el.querySelectorAll('.output_area figure.notebook-figure').length,
     });
   });
-  // The outermost <svg> of each image/svg+xml output (a nested one belongs to the same figure).
-  const svgs = Array.from(document.querySelectorAll('.output_area .output_svg svg')).filter((s) => !(s.parentElement && s.parentElement.closest('svg')));
-  const figures = svgs.map((svg) => {
-    const r = svg.getBoundingClientRect();
-    return { width: r.width, height: r.height, marks: svg.querySelectorAll('g[class^="mark-"], g[class*=" mark-"]').length };
+  const figures = Array.from(document.querySelectorAll('.output_area figure.notebook-figure')).map((f) => {
+    const holder = f.querySelector('.vega-figure');
+    const svg = holder && holder.querySelector('svg.marks');
+    const shown = svg || (holder && holder.querySelector('img'));
+    const r = shown ? shown.getBoundingClientRect() : { width: 0, height: 0 };
+    return {
+      name: f.getAttribute('data-figure') || '',
+      embedded: !!holder && holder.getAttribute('data-embedded') === 'true',
+      embedError: holder ? holder.getAttribute('data-embed-error') : 'no .vega-figure',
+      width: r.width,
+      height: r.height,
+      marks: svg ? svg.querySelectorAll('g[class^="mark-"], g[class*=" mark-"]').length : 0,
+    };
   });
   return {
     cells,
@@ -146,6 +159,33 @@ const READ_NOTEBOOK_JS = `(() => {
     claimsTableRows: document.querySelectorAll('.output_area table.claims-table tbody tr').length,
   };
 })()`;
+
+/**
+ * Waits until vega-embed has drawn every figure (or one failed), then reads the notebook
+ * again. The embeds are asynchronous: they finish after the cell's reply.
+ */
+export async function waitForFigures(page: Page, report: Omit<NotebookRunReport, 'seconds'>, timeoutMs = 60_000): Promise<NotebookRunReport['figures']> {
+  const n = report.figures.length;
+  await page.waitForFunction(
+    (want) => document.querySelectorAll('.output_area figure.notebook-figure .vega-figure[data-embedded="true"], .output_area figure.notebook-figure .vega-figure[data-embed-error]').length >= want,
+    n,
+    { timeout: timeoutMs },
+  );
+  return (await readNotebook(page, report.kernelName)).figures;
+}
+
+/**
+ * Hovers the first point (or bar) of the first interactive figure and returns what
+ * vega-tooltip shows: the hovered value, as a reader of the notebook would see it.
+ */
+export async function hoverFirstFigure(page: Page): Promise<string> {
+  // role-mark: a data point or bar, not a legend symbol.
+  const mark = page.locator('.output_area .vega-figure[data-embedded="true"] svg g.role-mark.mark-symbol path, .output_area .vega-figure[data-embedded="true"] svg g.role-mark.mark-rect path').first();
+  await mark.scrollIntoViewIfNeeded();
+  await mark.hover({ force: true });
+  await page.waitForSelector('#vg-tooltip-element.visible', { timeout: 5000 });
+  return (await page.locator('#vg-tooltip-element').textContent()) ?? '';
+}
 
 async function readNotebook(page: Page, kernelName: string): Promise<Omit<NotebookRunReport, 'seconds'>> {
   const raw = (await page.evaluate(READ_NOTEBOOK_JS)) as Omit<NotebookRunReport, 'seconds' | 'kernelName' | 'failed'>;

@@ -24,7 +24,7 @@ export interface JupyterServerOptions {
   baseDir: string;
   /** Server output goes here (default <baseDir>/jupyter-server.log). */
   logFile?: string;
-  /** Extra environment for the server and the kernels it starts (e.g. REPRO_NOTEBOOK_PROFILE). */
+  /** Extra environment for the server and the kernels it starts (e.g. REPRO_WASM_THREADS). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
 }

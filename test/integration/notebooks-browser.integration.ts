@@ -1,8 +1,9 @@
 /**
  * Every notebooks/*.ipynb in a real browser: Debian's classic Jupyter Notebook server
  * with our tslab kernel, headless Chromium clicking Cell > Run All on a fresh kernel at
- * the smoke profile. Checks no cell failed, every figure shows as an SVG, the claims
- * table is there; saves a full-page screenshot per notebook to
+ * the smoke profile (injected after the parameters cell). Checks no cell failed, every
+ * figure is drawn by vega-embed and hovering a point shows its value, the claims table
+ * is there; saves a full-page screenshot per notebook to
  * results/ci-artifacts/screenshots/<notebook>.png.
  *
  * The notebooks run from copies in a temp folder under results/ (never in place), and
@@ -20,7 +21,7 @@ import { defaultNotebooks } from '../../reproduce/notebook-options';
 import { KERNEL_NAME } from '../../reproduce/jupyter-kernel';
 import { launchChromium, type LaunchedChromium } from '../../reproduce/browser/chromium';
 import { startJupyterServer, type JupyterServer } from '../../reproduce/browser/jupyter-server';
-import { describeFailures, openNotebook, runAllAndWait, screenshotNotebook } from '../../reproduce/browser/classic-notebook';
+import { describeFailures, hoverFirstFigure, openNotebook, runAllAndWait, screenshotNotebook, waitForFigures } from '../../reproduce/browser/classic-notebook';
 import { expectedOutputs, paperIdOfNotebook, type ExpectedOutputs } from '../../reproduce/browser/expected-outputs';
 import { makeNotebookWorkspace, type NotebookWorkspace } from '../../reproduce/browser/notebook-workspace';
 
@@ -49,7 +50,9 @@ process.on('exit', () => {
 
 before(async () => {
   fs.mkdirSync(screenshots, { recursive: true });
-  ws = makeNotebookWorkspace(root, notebooks);
+  // Each copy runs at smoke, injected after its parameters cell as `npm run notebooks` does,
+  // with its results in the workspace (not the repository's results/).
+  ws = makeNotebookWorkspace(root, notebooks, 'notebooks-', (dir) => ({ profile: 'smoke', results: path.join(dir, 'results') }));
   const ids = notebooks.map(paperIdOfNotebook).filter((id) => PAPERS.some((p) => p.id === id));
   // What each notebook must show, from the CLI at the same profile (runs while the server and browser start).
   expected = expectedOutputs(root, ids, path.join(ws.dir, 'cli-out'), 'smoke');
@@ -60,7 +63,6 @@ before(async () => {
       notebookDir: ws.notebooksDir,
       baseDir: path.join(ws.dir, 'jupyter'),
       logFile: path.join(artifacts, 'jupyter-server.log'),
-      env: { REPRO_NOTEBOOK_PROFILE: 'smoke' },
     }),
     launchChromium(),
   ]);
@@ -87,7 +89,7 @@ test('there are notebooks to drive', () => {
 
 for (const nb of notebooks) {
   const name = path.basename(nb);
-  test(`${name}: Run All in Chromium on a fresh ${KERNEL_NAME} kernel (smoke) shows no error, every figure as SVG and the claims table`, { timeout: NOTEBOOK_TIMEOUT_MS + 60_000 }, async (t) => {
+  test(`${name}: Run All in Chromium on a fresh ${KERNEL_NAME} kernel (smoke) shows no error, every figure interactive (hover shows a value) and the claims table`, { timeout: NOTEBOOK_TIMEOUT_MS + 60_000 }, async (t) => {
     assert.ok(server && chrome && ws, 'server or browser did not start (see the before hook)');
     const copy = ws.copies.find((c) => c.source === nb)!;
     const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -101,22 +103,29 @@ for (const nb of notebooks) {
     try {
       await openNotebook(page, server.notebookUrl(copy.name), opts);
       const report = await runAllAndWait(page, opts);
-      t.diagnostic(`${name}: Run All took ${report.seconds.toFixed(1)} s, ${report.cells.length} code cells, ${report.figures.length} SVG figures`);
+      t.diagnostic(`${name}: Run All took ${report.seconds.toFixed(1)} s, ${report.cells.length} code cells, ${report.figures.length} figures`);
       for (const c of report.cells.filter((c) => c.stderr.trim() && c.status === 'ok')) t.diagnostic(`cell ${c.index} wrote to stderr (progress lines are expected): ${c.stderr.trim().replace(/\s*\n\s*/g, ' | ').slice(0, 300)}`);
       if (consoleErrors.length) t.diagnostic(`browser console errors (Jupyter UI): ${consoleErrors.slice(0, 5).join(' | ')}`);
 
       assert.equal(report.failed.length, 0, `cells failed:\n${describeFailures(report)}`);
       assert.equal(report.errorOutputs, 0, 'an output area shows an error');
-      assert.ok(report.figures.length > 0, 'no figure shown as SVG');
-      for (const [i, f] of report.figures.entries()) {
-        assert.ok(f.width > 0 && f.height > 0, `figure ${i + 1} has no size (${f.width}x${f.height})`);
-        assert.ok(f.marks > 0, `figure ${i + 1} has no vega marks: not a rendered chart`);
+      assert.ok(report.figures.length > 0, 'no figure shown');
+      const figures = await waitForFigures(page, report);
+      for (const [i, f] of figures.entries()) {
+        assert.equal(f.embedError, null, `figure ${i + 1} (${f.name}) failed to embed`);
+        assert.ok(f.embedded, `figure ${i + 1} (${f.name}) is static: vega-embed did not draw it`);
+        assert.ok(f.width > 0 && f.height > 0, `figure ${i + 1} (${f.name}) has no size (${f.width}x${f.height})`);
+        assert.ok(f.marks > 0, `figure ${i + 1} (${f.name}) has no vega marks: not a rendered chart`);
       }
+      const tooltip = await hoverFirstFigure(page);
+      t.diagnostic(`${name}: hovering the first figure shows: ${tooltip.replace(/\s+/g, ' ').slice(0, 120)}`);
+      assert.match(tooltip, /\d/, 'hovering a point shows no value');
       assert.ok(report.claimsTableRows > 0, 'no claims table (table.claims-table) in the outputs');
       const id = paperIdOfNotebook(nb);
       const want = (await expected!).get(id);
       if (want) {
-        assert.equal(report.figures.length, want.figures, `figures shown vs figures the CLI makes for '${id}' at smoke`);
+        // The explore section adds its own figure beside the paper's.
+        assert.equal(report.figures.filter((f) => !f.name.includes('-explore-')).length, want.figures, `figures shown vs figures the CLI makes for '${id}' at smoke`);
         assert.equal(report.claimsTableRows, want.claims, `claims table rows vs claims of '${id}'`);
       } else {
         t.diagnostic(`${name}: '${id}' is not in the paper registry: figure and claim counts not compared`);

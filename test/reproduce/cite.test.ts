@@ -83,7 +83,7 @@ test('unknown paper or figure -> one line listing the valid ones, exit 2', async
     [['rer/nope', '--out', first], new RegExp(`^cite: unknown figure 'rer/nope' under .*; valid figures: .*rer/${names[0]}`)],
     [['nope/x', '--out', first], /^cite: unknown paper 'nope'; valid papers: rer/],
     [['rer', '--out', first], new RegExp(`^cite: bad figure 'rer': expected <paper>/<figure>; figures under .*rer/${names[0]}`)],
-    [['rer/x', '--out', first, '--profile', 'huge'], /^cite: unknown profile 'huge'; valid profiles: smoke, quick or full/],
+    [['rer/x', '--out', first, '--profile', 'huge'], /^cite: unknown profile 'huge'; valid profiles: smoke, quick, full or paper/],
     [['rer/x', '--out', path.join(first, 'none')], /^cite: no figures of rer under .*: run 'npm run reproduce -- --only rer --out /],
     [[], /^cite: expected one figure as <paper>\/<figure>, got none/],
   ];

@@ -32,7 +32,7 @@ function listFiles(dir: string): string[] {
 
 const BAD: [string, string[], RegExp][] = [
   ['unknown paper', ['--only', 'nope'], /unknown paper 'nope'; valid papers: fake/],
-  ['unknown profile', ['--profile', 'huge'], /unknown profile 'huge'; valid profiles: smoke, quick or full/],
+  ['unknown profile', ['--profile', 'huge'], /unknown profile 'huge'; valid profiles: smoke, quick, full or paper/],
   ['unknown --set key', ['--set', 'stepz=3'], /unknown --set key 'stepz'.*valid keys: steps, scale/],
   ['wrong type', ['--set', 'steps=many'], /--set steps='many' has the wrong type.*expected a number/],
   ['bad seeds', ['--seeds', '1,x'], /bad --seeds '1,x'/],

@@ -65,10 +65,18 @@ test('notebook paths resolve against where the command was typed, in the order g
   assert.deepEqual(o.notebooks, [path.join(root, 'notebooks', 'b.ipynb'), path.join(root, 'notebooks', 'a.ipynb')]);
 });
 
+test('a notebook of ours can be named without its folder and number', () => {
+  const root = tempRoot();
+  fs.writeFileSync(path.join(root, 'notebooks', '02-flash.ipynb'), '{}');
+  const want = [path.join(root, 'notebooks', '02-flash.ipynb')];
+  assert.deepEqual(parseNotebooksArgs(['02-flash'], root, os.tmpdir()).notebooks, want);
+  assert.deepEqual(parseNotebooksArgs(['flash'], root, os.tmpdir()).notebooks, want);
+});
+
 test('bad usage is a one-line UsageError naming the bad value', () => {
   const root = tempRoot();
-  assert.match(usageMessage(() => parseNotebooksArgs(['--profile', 'huge'], root)), /'huge'.*smoke, quick or full/);
-  assert.match(usageMessage(() => parseNotebooksArgs(['missing.ipynb'], root)), /'missing\.ipynb' does not exist/);
+  assert.match(usageMessage(() => parseNotebooksArgs(['--profile', 'huge'], root)), /'huge'.*smoke, quick, full or paper/);
+  assert.match(usageMessage(() => parseNotebooksArgs(['missing.ipynb'], root)), /'missing\.ipynb' does not exist; ours: a, b \(or a path/);
   assert.match(usageMessage(() => parseNotebooksArgs(['notebooks/notes.md'], root)), /'notebooks\/notes\.md' is not a notebook/);
   assert.match(usageMessage(() => parseNotebooksArgs(['--timeout', 'soon'], root)), /'soon'/);
   assert.match(usageMessage(() => parseNotebooksArgs(['--timeout=-1'], root)), /'-1'/);

@@ -34,7 +34,7 @@ const BAD: [string, string[], RegExp][] = [
   ['bad --time', ['--shards', '2', '--time', '2h'], /bad --time '2h': expected a Slurm time limit: MM, MM:SS, HH:MM:SS, D-HH/],
   ['bad --partition', ['--shards', '2', '--partition', 'gpu;rm'], /bad --partition 'gpu;rm'/],
   ['unknown paper', ['--shards', '2', '--only', 'nope'], /unknown paper 'nope'; valid papers: fake/],
-  ['unknown profile', ['--shards', '2', '--profile', 'huge'], /unknown profile 'huge'; valid profiles: smoke, quick or full/],
+  ['unknown profile', ['--shards', '2', '--profile', 'huge'], /unknown profile 'huge'; valid profiles: smoke, quick, full or paper/],
   ['unknown --set key', ['--shards', '2', '--set', 'stepz=1'], /unknown --set key 'stepz'.*valid keys: steps, scale/],
   ['wrong --set type', ['--shards', '2', '--set', 'steps=many'], /--set steps='many' has the wrong type/],
   ['bad seeds', ['--shards', '2', '--seeds', '1,x'], /bad --seeds '1,x'/],

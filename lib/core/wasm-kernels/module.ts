@@ -7,6 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { KERNELS_WASM_BASE64 } from './binary';
+import { wasmApi, type WasmMemory, type WasmModule } from '../wasm-api';
 import { KernelPool } from './pool';
 import type { KernelModule } from './kernel-module';
 
@@ -16,7 +17,7 @@ export type { KernelModule } from './kernel-module';
 export const KERNEL_THREADS = Symbol.for('ml-efficiency-repro.wasm-kernels.threads');
 
 const instances = new WeakMap<object, { kernels: KernelModule; pool?: KernelPool }>();
-const compiled: { plain?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
+const compiled: { plain?: WasmModule; shared?: WasmModule } = {};
 
 function instance(backend: BackendWasm): { kernels: KernelModule; pool?: KernelPool } {
   let entry = instances.get(backend);
@@ -24,8 +25,8 @@ function instance(backend: BackendWasm): { kernels: KernelModule; pool?: KernelP
     const memory = heapMemory(backend);
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const variant = shared ? 'shared' : 'plain';
-    const module = (compiled[variant] ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64[variant])));
-    const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelModule;
+    const module = (compiled[variant] ??= new wasmApi.Module(decodeBase64(KERNELS_WASM_BASE64[variant])));
+    const kernels = new wasmApi.Instance(module, { env: { memory } }).exports as unknown as KernelModule;
     const threads = (backend as unknown as Record<symbol, number | undefined>)[KERNEL_THREADS] ?? 1;
     entry = { kernels, pool: shared && threads > 1 ? new KernelPool(module, memory, threads) : undefined };
     instances.set(backend, entry);
@@ -43,10 +44,10 @@ export function kernelPool(backend: BackendWasm): KernelPool | undefined {
 }
 
 /** tfjs' heap: exported by the SIMD build's instance, created in JS by the threaded build. */
-export function heapMemory(backend: BackendWasm): WebAssembly.Memory {
+export function heapMemory(backend: BackendWasm): WasmMemory {
   const m = backend.wasm as unknown as { wasmMemory?: unknown; asm?: Record<string, unknown> };
   const memory = m.wasmMemory ?? m.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory)) throw new Error('tfjs-backend-wasm exposes no WebAssembly.Memory (neither Module.wasmMemory nor asm.memory)');
+  if (!(memory instanceof wasmApi.Memory)) throw new Error('tfjs-backend-wasm exposes no WebAssembly.Memory (neither Module.wasmMemory nor asm.memory)');
   return memory;
 }
 

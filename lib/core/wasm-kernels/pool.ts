@@ -12,6 +12,7 @@
  * per thread count (and equal to one thread's).
  */
 import { Worker } from 'node:worker_threads';
+import type { WasmMemory, WasmModule } from '../wasm-api';
 import type { KernelModule } from './kernel-module';
 
 /** The kernels a worker may run (exports of assembly/index.ts). */
@@ -48,8 +49,8 @@ export class KernelPool {
 
   /** `threads` counts the calling thread: threads - 1 workers. */
   constructor(
-    module: WebAssembly.Module,
-    memory: WebAssembly.Memory,
+    module: WasmModule,
+    memory: WasmMemory,
     readonly threads: number,
   ) {
     const helpers = threads - 1;
