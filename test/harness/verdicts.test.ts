@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateClaim, formatExpectation, formatHeadline, headlines, isUnexpected, placeInterval, samplesToDecide, type JudgeContext } from '../../lib/harness/verdicts';
+import { evaluateClaim, formatExpectation, formatHeadline, headlines, isUnexpected, placeInterval, samplesToDecide, verdictLabel, type JudgeContext } from '../../lib/harness/verdicts';
 import type { Claim, MetricValue } from '../../lib/harness/contract';
 import { tInterval95, tQuantile975 } from '../../lib/core/stats';
 
@@ -158,4 +158,21 @@ test('the headline counts paper claims and checks apart', () => {
 
 test('tolerance text', () => {
   assert.equal(formatExpectation({ atLeast: 2, atMost: 5 }), '>= 2 and <= 5');
+});
+
+test('timing claims: a move to or from inconclusive is machine noise and does not fail the run; reproduced <-> not-reproduced does; other claims get no such leeway', () => {
+  const timed: Claim<R> = { ...claim, timing: { reps: (r) => r.reps ?? [] } };
+  const at = (...means: number[]) => means.map((m, i) => ({ seed: i + 1, result: { v: m, reps: [m - 0.01, m, m + 0.01, m, m] } }));
+  const straddles = at(1.0, 3.2, 2.4);
+  const noisy = evaluateClaim(timed, straddles, QUICK);
+  assert.equal(noisy.verdict, 'inconclusive');
+  assert.equal(isUnexpected(noisy), false, 'expected reproduced, inconclusive on this machine: tolerated');
+  assert.match(verdictLabel(noisy), /inconclusive \(timing; expected reproduced: a move to or from inconclusive is tolerated\)/);
+  assert.equal(isUnexpected(evaluateClaim(timed, at(1.5, 1.6, 1.4), QUICK)), true, 'expected reproduced, not reproduced: fails');
+  const expectedUnsure: Claim<R> = { ...timed, expected: { quick: { verdict: 'inconclusive', reason: 'noisy' } } };
+  assert.equal(isUnexpected(evaluateClaim(expectedUnsure, at(3.0, 3.1, 2.9), QUICK)), false, 'expected inconclusive, reproduced on a quieter machine: tolerated');
+  assert.equal(isUnexpected(evaluateClaim(expectedUnsure, at(1.5, 1.6, 1.4), QUICK)), false, 'expected inconclusive, not reproduced: tolerated too');
+  const expectedFail: Claim<R> = { ...timed, expected: { quick: { verdict: 'not-reproduced', reason: 'slow' } } };
+  assert.equal(isUnexpected(evaluateClaim(expectedFail, at(3.0, 3.1, 2.9), QUICK)), true, 'not-reproduced -> reproduced is news');
+  assert.equal(isUnexpected(evaluateClaim(claim, seeds(1.0, 3.2, 2.4), QUICK)), true, 'an untimed claim has no noise leeway');
 });
