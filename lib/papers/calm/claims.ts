@@ -91,6 +91,12 @@ export const claims: Claim<CalmResult>[] = [
     },
     expect: { atMost: 0.5 },
     expected: {
+      full: {
+        verdict: 'not-reproduced',
+        reason:
+          "Measured at full (1,200 steps, 4x quick): the model reaches 1.58 nats/byte with next-byte accuracy 0.54 at its last layer (quick: 2.0 and 0.42; not yet the 1.5 the issue asks) and the oracle needs 1.77 of 8 layers at full consistency (1.42 at 0.9), yet LTT at δ = 0.1 certifies softmax thresholds that keep 7.2-7.3 of 8 layers (seed 3: none certified, the full model): mean exit depth 0.93 [0.79, 1.08] of the depth. As at quick the confidence measures do not find the bytes the oracle would exit early.",
+        evidence: "results/reference/full/calm/claims.json and tables.json (npm run reproduce -- --only calm --profile full): calm-third-of-layers",
+      },
       quick: {
         verdict: 'not-reproduced',
         reason:
@@ -134,6 +140,12 @@ export const claims: Claim<CalmResult>[] = [
     timing: { reps: (r) => speedupReps(r, 'reference') },
     expect: { atLeast: 1.5 },
     expected: {
+      full: {
+        verdict: 'not-reproduced',
+        reason:
+          "Measured at full: seed 3 certified no softmax threshold at δ = 0.1 (the decoder is the full model), an outcome that decides the claim; seeds 1-2 decode at 0.91x and 0.98x of the full model's speed with 7.2 of 8 layers (layer speed-up 1.11) and an exit test costing 0.21 of a layer.",
+        evidence: "results/reference/full/calm/claims.json and tables.json (npm run reproduce -- --only calm --profile full): calm-speedup-preserved-quality",
+      },
       quick: {
         verdict: 'not-reproduced',
         reason:
@@ -158,6 +170,12 @@ export const claims: Claim<CalmResult>[] = [
     timing: { reps: (r) => speedupReps(r, 'best') },
     expect: { atLeast: 2.0 },
     expected: {
+      full: {
+        verdict: 'not-reproduced',
+        reason:
+          "Measured at full: the calibrated decoder with the fewest layers at δ ≤ 0.2 uses 6.9 of 8 layers (layer speed-up 1.16), which keeps the wall-clock speed-up far below 2 even with free exit tests; measured 0.98 [0.82, 1.15] over 8 interleaved rounds per seed. The oracle would allow 5.7x in layers at consistency 0.9: the loss is in the confidence measures, as for calm-third-of-layers.",
+        evidence: "results/reference/full/calm/claims.json and tables.json (npm run reproduce -- --only calm --profile full): calm-speedup-up-to-3x",
+      },
       quick: {
         verdict: 'not-reproduced',
         reason:

@@ -137,6 +137,12 @@ export const claims: Claim<ExpertChoiceResult>[] = [
       'The paper states a capability of the method (a variable number of experts, including none), not a measured effect: uniform routing meets the 1% bar (exactly Binomial(E, C/G) experts per token), so this is a check of the mechanism, shown apart and not counted.',
     profiles: ['quick', 'full', 'paper'],
     expected: {
+      full: {
+        verdict: 'not-reproduced',
+        reason:
+          "Measured at full (600 steps): in the last quarter of training EC's learned routing leaves 0.41%, 0.03% and 0.03% of tokens without an expert (uniform routing: 10%), below the 1% bar; at quick's 150 steps it was 1.2%. The router learns to cover almost every token at our scale.",
+        evidence: "results/reference/full/expert-choice/claims.json and tables.json (npm run reproduce -- --only expert-choice --profile full): ec-some-tokens-get-no-expert",
+      },
       quick: {
         verdict: 'inconclusive',
         reason:
@@ -175,6 +181,13 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     toleranceWhy: 'The paper states a lower bound ("more than 2x"), so we judge at that bound with no slack; our models are ~10^4x smaller and train for hundreds of steps, which is why the full profile is where magnitude counts.',
     profiles: ['quick', 'full', 'paper'],
     expected: {
+      full: {
+        verdict: 'not-reproduced',
+        reason:
+          "Measured at full (600 steps, 8 experts): EC reaches top-2's final validation loss 1.08x sooner (per seed 1.09, 1.09, 1.07, interval [1.06, 1.11]), up from 1.00 at quick's 150 steps; the speed-up vs training-length table grows slowly (about 1.00 up to step 300, 1.06 at 420, 1.08 at 600), and at 16 experts it is 1.05 (1.04, 1.08, 1.02). That the paper's >2x needs its scale (64 experts, 8B activated parameters, far more tokens) is a hypothesis.",
+        evidence: "results/reference/full/expert-choice/claims.json and tables.json (npm run reproduce -- --only expert-choice --profile full): ec-converges-2x-faster-than-top2",
+        hypothesis: true,
+      },
       quick: {
         verdict: 'not-reproduced',
         reason:
@@ -197,6 +210,13 @@ export const claims: Claim<ExpertChoiceResult>[] = [
     toleranceWhy: 'Same lower bound as the paper states; note top-1 also does half of the expert compute of EC-CF2 in our equal-buffer setting, as in the paper\'s comparison.',
     profiles: ['quick', 'full', 'paper'],
     expected: {
+      full: {
+        verdict: 'not-reproduced',
+        reason:
+          "Measured at full (600 steps, 8 experts): EC reaches top-1's final validation loss 1.13x sooner (per seed 1.11, 1.12, 1.16, interval [1.06, 1.19]), up from 1.01 at quick. That the paper's >2x needs its scale is a hypothesis (see ec-converges-2x-faster-than-top2).",
+        evidence: "results/reference/full/expert-choice/claims.json and tables.json (npm run reproduce -- --only expert-choice --profile full): ec-converges-2x-faster-than-top1",
+        hypothesis: true,
+      },
       quick: {
         verdict: 'not-reproduced',
         reason:
