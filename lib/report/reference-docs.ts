@@ -56,7 +56,37 @@ function provenance(r: ReferenceRun): string {
   return `${r.paper} (${r.profile}): seeds ${r.run.seeds.join(', ')}, ${r.run.wallSeconds.toFixed(0)} s of compute, ${r.run.backend.name} on ${m.cpu} (${m.cpus} cores, ${load}${peak}), commit ${commit}, ${r.run.endedAt.slice(0, 10)}`;
 }
 
-/** The README's results section: headlines per profile, one row per claim, provenance. */
+/** A claim shown in the tables: claims judged only at other profiles are left out. */
+function shown(c: ClaimRecord): boolean {
+  return !(c.verdict === 'not-run' && /judged only at profile/.test(c.reason ?? ''));
+}
+
+/**
+ * One row per claim, with each committed profile's measurement and verdict side by side
+ * (quick beside full), so a reader sees at once what the longer run changed.
+ */
+function sideBySide(refs: ReferenceRun[], withPaperColumns: boolean): string[] {
+  const profiles = PROFILES.filter((p) => refs.some((r) => r.profile === p));
+  const papers = [...new Set(refs.map((r) => r.paper))];
+  const head = [...(withPaperColumns ? ['paper', 'kind', 'claim', 'paper value'] : ['kind', 'claim']), 'tolerance', ...profiles.flatMap((p) => [`${p}: measured [95% interval]`, `${p}: verdict`])];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const paper of papers) {
+    const byProfile = new Map(refs.filter((r) => r.paper === paper).map((r) => [r.profile, new Map(r.claims.map((c) => [c.id, c]))]));
+    const ids = [...new Set(refs.filter((r) => r.paper === paper).flatMap((r) => r.claims.filter(shown).map((c) => c.id)))];
+    for (const id of ids) {
+      const any = profiles.map((p) => byProfile.get(p)?.get(id)).find((c) => c !== undefined)!;
+      const cells = profiles.flatMap((p) => {
+        const c = byProfile.get(p)?.get(id);
+        return c && shown(c) ? [mdCell(formatMeasured(c.measured)), mdCell(verdictCell(c))] : ['—', 'not judged'];
+      });
+      const lead = withPaperColumns ? [paper, any.kind, `${mdCell(id)}: ${mdCell(any.measures)}`, mdCell(any.paperValue)] : [any.kind, mdCell(id)];
+      lines.push(`| ${[...lead, mdCell(any.tolerance), ...cells].join(' | ')} |`);
+    }
+  }
+  return lines;
+}
+
+/** The README's results section: headlines per profile, one row per claim with every profile side by side, provenance. */
 export function renderSuiteResults(refs: ReferenceRun[]): string {
   if (refs.length === 0) return 'No reference results are committed yet (results/reference/).';
   const lines: string[] = [];
@@ -66,31 +96,28 @@ export function renderSuiteResults(refs: ReferenceRun[]): string {
     const all = mine.flatMap((r) => r.claims);
     lines.push(`**${formatHeadline(headlines(all)[0])}.**`, '');
   }
-  lines.push('| paper | kind | claim | paper value | profile | measured [95% interval] | tolerance | verdict |', '|---|---|---|---|---|---|---|---|');
-  for (const r of refs) {
-    for (const c of r.claims) {
-      if (c.verdict === 'not-run' && /judged only at profile/.test(c.reason ?? '')) continue;
-      lines.push(`| ${r.paper} | ${c.kind} | ${mdCell(c.id)}: ${mdCell(c.measures)} | ${mdCell(c.paperValue)} | ${r.profile} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdictCell(c))} |`);
-    }
-  }
+  lines.push(...sideBySide(refs, true));
   lines.push('', 'Reference runs (results/reference/):', '');
   for (const r of refs) lines.push(`- ${provenance(r)}`);
   return lines.join('\n');
 }
 
-/** A paper README's results section: its claims at every committed profile, with reasons. */
+/** Why a verdict is what it is: the verdict's own reason, then the expectation's, labelled measured or hypothesis. */
+function why(c: ClaimRecord): string {
+  const expected = c.expected.reason ? `${c.expected.hypothesis ? 'expected (hypothesis)' : 'expected (measured)'}: ${c.expected.reason}` : undefined;
+  return [c.reason, expected].filter(Boolean).join('; ');
+}
+
+/** A paper README's results section: every committed profile side by side, then each profile's claims with reasons. */
 export function renderPaperResults(refs: ReferenceRun[], paper: string): string {
   const mine = refs.filter((r) => r.paper === paper);
   if (mine.length === 0) return `No reference results for ${paper} are committed yet (results/reference/<profile>/${paper}/).`;
   const lines: string[] = [];
+  for (const r of mine) lines.push(`**${r.profile}: ${formatHeadline(headlines(r.claims)[0])}.**`, '');
+  lines.push(...sideBySide(mine, false), '');
   for (const r of mine) {
-    lines.push(`**${r.profile}: ${formatHeadline(headlines(r.claims)[0])}.**`, '');
-    lines.push('| kind | claim | measured [95% interval] | tolerance | verdict | why |', '|---|---|---|---|---|---|');
-    for (const c of r.claims) {
-      if (c.verdict === 'not-run' && /judged only at profile/.test(c.reason ?? '')) continue;
-      const why = [c.reason, c.expected.reason ? `${c.expected.evidence ? 'evidence' : 'hypothesis'}: ${c.expected.reason}` : undefined].filter(Boolean).join('; ');
-      lines.push(`| ${c.kind} | ${mdCell(c.id)} | ${mdCell(formatMeasured(c.measured))} | ${mdCell(c.tolerance)} | ${mdCell(verdictCell(c))} | ${mdCell(why)} |`);
-    }
+    lines.push(`Why, at ${r.profile}:`, '', '| claim | verdict | why |', '|---|---|---|');
+    for (const c of r.claims.filter(shown)) lines.push(`| ${mdCell(c.id)} | ${mdCell(verdictCell(c))} | ${mdCell(why(c))} |`);
     lines.push('', `Reference run: ${provenance(r)}.`, '');
   }
   return lines.join('\n').trimEnd();

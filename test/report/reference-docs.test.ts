@@ -31,19 +31,30 @@ const claim: Claim<number> = {
   expected: { quick: { verdict: 'not-reproduced', reason: 'too small a model', hypothesis: true } },
 };
 
-function ref(): ReferenceRun {
-  const c = evaluateClaim(claim, [1.5, 1.6, 1.4].map((v, i) => ({ seed: i + 1, result: v })), { profile: 'quick' });
-  return { profile: 'quick', paper: 'x', run: runFile('x', { seeds: [1, 2, 3] }), claims: [c] };
+function ref(profile: 'quick' | 'full' = 'quick', values = [1.5, 1.6, 1.4]): ReferenceRun {
+  const both: Claim<number> = { ...claim, profiles: ['quick', 'full'] };
+  const c = evaluateClaim(both, values.map((v, i) => ({ seed: i + 1, result: v })), { profile });
+  return { profile, paper: 'x', run: runFile('x', { seeds: [1, 2, 3] }), claims: [c] };
 }
 
 test('the suite table has the headline, the interval, the verdict and where the run came from', () => {
   const md = renderSuiteResults([ref()]);
   assert.match(md, /\*\*0 of 1 paper claims reproduced, 0 inconclusive, 1 not reproduced at profile quick; 0 of 0 checks pass\.\*\*/);
-  assert.match(md, /\| x \| paper \| x-ratio: a ratio \| ~3x \| quick \| 1\.50 \[1\.25, 1\.75\] \(n=3\) \| >= 2 \| \*\*not-reproduced \(expected\)\*\* \|/);
+  assert.match(md, /\| x \| paper \| x-ratio: a ratio \| ~3x \| >= 2 \| 1\.50 \[1\.25, 1\.75\] \(n=3\) \| \*\*not-reproduced \(expected\)\*\* \|/);
   assert.match(md, /- x \(quick\): seeds 1, 2, 3, 2 s of compute, cpu on test CPU \(2 cores/);
   const paper = renderPaperResults([ref()], 'x');
-  assert.match(paper, /hypothesis: too small a model/);
+  assert.match(paper, /expected \(hypothesis\): too small a model/);
   assert.match(renderPaperResults([ref()], 'y'), /No reference results for y/);
+});
+
+test('quick and full stand side by side: one row per claim, a measurement and a verdict column per profile', () => {
+  const md = renderSuiteResults([ref('quick'), ref('full', [3.0, 3.1, 2.9])]);
+  assert.match(md, /\| paper \| kind \| claim \| paper value \| tolerance \| quick: measured \[95% interval\] \| quick: verdict \| full: measured \[95% interval\] \| full: verdict \|/);
+  assert.match(md, /\| 1\.50 \[1\.25, 1\.75\] \(n=3\) \| \*\*not-reproduced \(expected\)\*\* \| 3\.00 \[2\.75, 3\.25\] \(n=3\) \| reproduced \|/);
+  assert.equal(md.split('\n').filter((l) => l.startsWith('| x |')).length, 1, 'one row for the claim, not one per profile');
+  const paper = renderPaperResults([ref('quick'), ref('full', [3.0, 3.1, 2.9])], 'x');
+  assert.match(paper, /\| kind \| claim \| tolerance \| quick: measured/);
+  assert.match(paper, /Why, at quick:[\s\S]*Why, at full:/);
 });
 
 test('generated regions are replaced between their markers, and a document without them is an error', () => {
