@@ -99,10 +99,17 @@ describe('npm run slurm on a local Slurm cluster', { skip: unavailable ? `skippe
     }
     const cached = await reproduce([...RUN, '--out', copy]);
     assert.ok(cached.code === r.code, `unsharded run over the shards' jobs: exit ${cached.code}, sharded ${r.code}\n${cached.err}`);
-    const ranJobs = [...cached.err.matchAll(/\[reproduce\] job \d+\/\d+: (\S+) seed (\d+)/g)].map((m) => `${m[1]}/${m[2]}`);
-    const reused = new Set([...cached.err.matchAll(/\[(\S+)\] seed (\d+): cached result reused/g)].map((m) => `${m[1]}/${m[2]}`));
-    assert.ok(ranJobs.length > 0, 'the unsharded run had jobs');
-    assert.deepEqual(ranJobs.filter((j) => !reused.has(j)), [], 'every job of the unsharded run was computed by a shard');
+    // The jobs the shards computed, from their job files; the unsharded run must reuse each
+    // and compute none (with --jobs, cached jobs are announced only by their 'reused' line).
+    const shardJobs = PAPERS.flatMap((p) => {
+      const jobs = path.join(copy, p.id, 'smoke', 'jobs');
+      return fs.existsSync(jobs) ? fs.readdirSync(jobs).flatMap((f) => /^seed-(\d+)\.json$/.exec(f)?.slice(1).map((seed) => `${p.id}/${seed}`) ?? []) : [];
+    });
+    const computed = [...cached.err.matchAll(/\[reproduce\] job \d+\/\d+: (\S+) seed (\d+)/g)].map((m) => `${m[1]}/${m[2]}`);
+    const reused = [...cached.err.matchAll(/\[(\S+)\] seed (\d+): cached result reused/g)].map((m) => `${m[1]}/${m[2]}`);
+    assert.ok(shardJobs.length > 0, 'the shards wrote job files');
+    assert.deepEqual(computed, [], 'the unsharded run computed nothing: every job was a shard\'s');
+    assert.deepEqual([...reused].sort(), [...shardJobs].sort(), 'every shard job reused once');
     assert.deepEqual(claimsOf(copy), merged);
 
     // 2. An independent unsharded run: same claims; values equal unless they are run-to-run noise.
