@@ -53,7 +53,7 @@ test('--jobs 2 writes the same claims and metrics as --jobs 1, and run.json reco
 test("timed sections (ctx.exclusive) never overlap, and no other job computes during one", async () => {
   const dir = tempDir('jobs-trace-');
   const trace = path.join(dir, 'trace');
-  const r = await cli(['--profile', 'quick', '--seeds', '1,2', '--backend', 'cpu', '--out', path.join(dir, 'out'), '--jobs', '2', '--quiet', '--set', 'steps=16', '--set', 'busyMs=25', '--set', 'exclusiveMs=25', '--set', `traceFile=${trace}`]);
+  const r = await cli(['--profile', 'quick', '--seeds', '1,2', '--backend', 'cpu', '--out', path.join(dir, 'out'), '--jobs', '2', '--quiet', '--set', 'steps=48', '--set', 'busyMs=25', '--set', 'exclusiveMs=25', '--set', `traceFile=${trace}`]);
   assert.equal(r.code, 0, r.err);
   type Rec = { seed: number; kind: 'work' | 'exclusive'; points: bigint[] };
   const recs: Rec[] = [1, 2].flatMap((seed) =>
@@ -65,14 +65,15 @@ test("timed sections (ctx.exclusive) never overlap, and no other job computes du
       .map((x) => ({ ...x, points: x.points.map(BigInt) })),
   );
   const sections = recs.filter((x) => x.kind === 'exclusive' && x.points.length > 0).map((x) => ({ seed: x.seed, from: x.points[0], to: x.points[x.points.length - 1] }));
-  assert.equal(sections.length, 32);
+  assert.equal(sections.length, 96);
   for (const s of sections) {
     for (const other of recs.filter((x) => x.seed !== s.seed)) {
       const inside = other.points.filter((p) => p > s.from && p < s.to);
       assert.equal(inside.length, 0, `seed ${other.seed} ran (${other.kind}) during a timed section of seed ${s.seed}`);
     }
   }
-  // The test has teeth only if the two jobs really ran at the same time.
+  // The test has teeth only if the two jobs really ran at the same time. Each job is ~2.4 s
+  // long so that one worker starting a second later than the other still overlaps it.
   const span = (seed: number) => {
     const ps = recs.filter((x) => x.seed === seed).flatMap((x) => x.points);
     return { from: ps.reduce((a, b) => (a < b ? a : b)), to: ps.reduce((a, b) => (a > b ? a : b)) };
