@@ -157,6 +157,30 @@ export function tempOwner(name: string): { pid: number; host: string } | undefin
   return m ? { pid: Number(m[1]), host: m[2] ?? HOST } : undefined;
 }
 
+/** Every file below `dir` (recursively), as paths; a missing or unreadable folder holds none. */
+export function filesUnder(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries.flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+/** Removes the temp files under `dir` (recursively) whose owner `doomed` accepts; returns how many. */
+function removeTempFiles(dir: string, doomed: (owner: { pid: number; host: string }) => boolean): number {
+  const files = filesUnder(dir).filter((p) => {
+    const owner = tempOwner(path.basename(p));
+    return owner !== undefined && doomed(owner);
+  });
+  for (const p of files) fs.rmSync(p, { force: true });
+  return files.length;
+}
+
 /**
  * Removes temp files left by killed writers in `dir` (recursively): those whose writer
  * is dead on this host. `foreign` also removes other hosts' (whose pids cannot be checked
@@ -164,26 +188,7 @@ export function tempOwner(name: string): { pid: number; host: string } | undefin
  * of this host is never touched. Returns how many were removed.
  */
 export function removeStaleTempFiles(dir: string, opts: { foreign?: boolean } = {}): number {
-  let removed = 0;
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      removed += removeStaleTempFiles(p, opts);
-      continue;
-    }
-    const owner = tempOwner(entry.name);
-    if (owner && (owner.host === HOST ? !pidAlive(owner.pid) : opts.foreign)) {
-      fs.rmSync(p, { force: true });
-      removed++;
-    }
-  }
-  return removed;
+  return removeTempFiles(dir, (owner) => (owner.host === HOST ? !pidAlive(owner.pid) : opts.foreign === true));
 }
 
 /**
@@ -222,25 +227,7 @@ export function mkdirp(dir: string): void {
 
 /** Removes the temp files this process left under `dir` (a run that failed on a write: nothing of it is in flight). */
 export function removeOwnTempFiles(dir: string): number {
-  let removed = 0;
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const entry of entries) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) removed += removeOwnTempFiles(p);
-    else {
-      const owner = tempOwner(entry.name);
-      if (owner && owner.host === HOST && owner.pid === process.pid) {
-        fs.rmSync(p, { force: true });
-        removed++;
-      }
-    }
-  }
-  return removed;
+  return removeTempFiles(dir, (owner) => owner.host === HOST && owner.pid === process.pid);
 }
 
 /** Checks that `dir` can be created and written, without leaving anything behind; returns the error code, or undefined. */

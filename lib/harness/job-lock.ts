@@ -18,7 +18,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rethrowDiskFull, tempPathFor } from '../core/atomic-fs';
+import { filesUnder, rethrowDiskFull, tempPathFor } from '../core/atomic-fs';
 import { HOST, pidAlive } from '../core/pids';
 
 export interface LockHolder {
@@ -156,19 +156,12 @@ export function releaseAllLocks(): void {
 
 /** The holders of live locks under `dir` (recursively), with their lock files: jobs being computed now. */
 export function liveLocks(dir: string): { file: string; holder: LockHolder | undefined }[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.flatMap((e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return liveLocks(p);
-    if (!e.name.endsWith('.lock')) return [];
-    const holder = readHolder(p);
-    return isStale(holder, p) ? [] : [{ file: p, holder }];
-  });
+  return filesUnder(dir)
+    .filter((p) => p.endsWith('.lock'))
+    .flatMap((p) => {
+      const holder = readHolder(p);
+      return isStale(holder, p) ? [] : [{ file: p, holder }];
+    });
 }
 
 /**
@@ -177,20 +170,7 @@ export function liveLocks(dir: string): { file: string; holder: LockHolder | und
  * when no shard can be running). Returns how many were removed.
  */
 export function removeStaleLocks(dir: string, opts: { all?: boolean } = {}): number {
-  let removed = 0;
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) removed += removeStaleLocks(p, opts);
-    else if (e.name.endsWith('.lock') && (opts.all || isStale(readHolder(p), p))) {
-      breakStale(p, readHolder(p));
-      removed++;
-    }
-  }
-  return removed;
+  const doomed = filesUnder(dir).filter((p) => p.endsWith('.lock') && (opts.all || isStale(readHolder(p), p)));
+  for (const p of doomed) breakStale(p, readHolder(p));
+  return doomed.length;
 }
