@@ -10,41 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../lib/core/backend';
-import { RunRng } from '../../../lib/core/rng';
 import { restoreStockWasmMatMul, installMatMulFixes, wasmMatMulFixInstalled } from '../../../lib/core/wasm-kernels';
-import { assertBitIdentical } from './parity';
+import { assertBitIdentical, on, randn, relativeError } from './parity';
 
 const TOLERANCE = 1e-4;
-const rng = new RunRng(7);
-
-function randn(shape: number[], name: string): Float32Array {
-  const s = rng.stream(name);
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < out.length; i++) out[i] = s.normal();
-  return out;
-}
-
-function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  assert.equal(got.length, want.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  return diff / (scale || 1);
-}
-
-/** Runs `f` on the given backend and returns the values of its outputs. */
-async function on(backend: 'cpu' | 'wasm', f: () => tf.Tensor | tf.Tensor[]): Promise<Float32Array[]> {
-  await selectBackend(backend);
-  const outs = tf.tidy(f);
-  const list = Array.isArray(outs) ? outs : [outs];
-  const values = list.map((t) => Float32Array.from(t.dataSync()));
-  tf.dispose(list);
-  return values;
-}
-
 async function assertParity(label: string, f: () => tf.Tensor | tf.Tensor[]): Promise<void> {
   const want = await on('cpu', f);
   const got = await on('wasm', f);
