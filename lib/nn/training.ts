@@ -34,3 +34,8 @@ export function trainStep(optimizer: tf.Optimizer, vars: tf.Variable[], loss: ()
 export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
+
+/** Cosine decay from the base rate to 0 over the run (a standard schedule; short runs end far better than at a constant rate). */
+export function cosineRate(base: number, step: number, total: number): number {
+  return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
+}

@@ -30,6 +30,7 @@ test('consistency metrics: token agreement and word ROUGE-L by hand', () => {
 test('config validation names the bad key', () => {
   assert.throws(() => validateConfig({ ...smoke, referenceDelta: 0.3 }), UsageError);
   assert.throws(() => validateConfig({ ...smoke, consistency: 'bleu' }), UsageError);
+  assert.throws(() => validateConfig({ ...smoke, lrSchedule: 'linear' as never }), (e: unknown) => e instanceof UsageError && /lrSchedule/.test(e.message) && /cosine/.test(e.message));
   assert.throws(() => validateConfig({ ...smoke, depth: 1 }), UsageError);
   assert.throws(() => validateConfig({ ...smoke, timingPrompts: 2 }), (e: unknown) => e instanceof UsageError && /timingPrompts=2/.test(e.message));
   assert.throws(() => validateConfig({ ...smoke, timingRounds: 4 }), (e: unknown) => e instanceof UsageError && /timingRounds=4/.test(e.message));

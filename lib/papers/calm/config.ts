@@ -37,6 +37,8 @@ export interface CalmConfig {
   batchSize: number;
   seqLen: number;
   learningRate: number;
+  /** 'constant' Adam rate, or 'cosine' decay from learningRate to 0 over trainSteps (lets a longer run settle lower). */
+  lrSchedule: LrSchedule;
   /** Steps of the early-exit classifier on the frozen LM. */
   classifierSteps: number;
   /** Validation windows for the per-layer loss report. */
@@ -75,6 +77,9 @@ export interface CalmConfig {
   decodeChunk: number;
 }
 
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
 const LEVELS = [0.9999, 0.999, 0.995, 0.99, 0.98, 0.96, 0.93, 0.9, 0.85, 0.8];
 
 const base: CalmConfig = {
@@ -86,6 +91,7 @@ const base: CalmConfig = {
   batchSize: 8,
   seqLen: 64,
   learningRate: 3e-3,
+  lrSchedule: 'constant',
   classifierSteps: 40,
   evalBatches: 2,
   promptLen: 24,

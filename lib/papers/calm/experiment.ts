@@ -39,9 +39,9 @@ import {
   type EarlyExitTrace,
 } from '../../nn/early-exit';
 import { learnThenTest } from '../../nn/learn-then-test';
-import { trainStep } from '../../nn/training';
+import { cosineRate, setLearningRate, trainStep } from '../../nn/training';
 import type { RunContext } from '../../harness/contract';
-import type { CalmConfig } from './config';
+import { LR_SCHEDULES, type CalmConfig } from './config';
 import { checkConsistencyMetric, CONSISTENCY_METRICS, consistency, rougeL, tokenAgreement } from './consistency';
 import { configCheck } from '../../harness/validate';
 
@@ -167,7 +167,8 @@ export function validateConfig(c: CalmConfig): void {
     .numbers(['epsilon'], { above: 0, below: 1 })
     .numbers(['learningRate', 'positionTemp'])
     .list('gridLevels', { above: 0, below: 1 })
-    .oneOf('consistency', CONSISTENCY_METRICS);
+    .oneOf('consistency', CONSISTENCY_METRICS)
+    .oneOf('lrSchedule', LR_SCHEDULES);
 }
 
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
@@ -194,6 +195,7 @@ async function train(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx: Ru
   const every = Math.max(1, Math.floor(c.trainSteps / 20));
   const progress = ctx.progress('train', c.trainSteps);
   for (let step = 1; step <= c.trainSteps; step++) {
+    if (c.lrSchedule === 'cosine') setLearningRate(opt, cosineRate(c.learningRate, step - 1, c.trainSteps));
     const { inputs, targets } = sampleTextBatch(corpus.train, c.batchSize, c.seqLen, stream);
     const loss = tf.tidy(() => {
       const x = tf.tensor2d(inputs, [c.batchSize, c.seqLen], 'int32');

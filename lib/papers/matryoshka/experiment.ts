@@ -32,7 +32,7 @@ import {
 } from '../../nn/retrieval';
 import { pca, type Pca } from '../../nn/svd';
 import { ParamStore } from '../../nn/layers';
-import { setLearningRate, trainStep } from '../../nn/training';
+import { cosineRate, setLearningRate, trainStep } from '../../nn/training';
 import type { RunContext } from '../../harness/contract';
 import { DATASETS, type DatasetName, type MatryoshkaConfig } from './config';
 import { linearProbeAccuracy } from './probe';
@@ -194,10 +194,6 @@ export function pixelStats(set: ImageSet): { mean: number; std: number } {
   return { mean, std: Math.sqrt(Math.max(sq / set.images.length - mean * mean, 1e-12)) };
 }
 
-/** Cosine decay from the base rate to 0 over the run (a standard schedule; short runs end far better than at a constant rate). */
-export function cosineRate(base: number, step: number, total: number): number {
-  return 0.5 * base * (1 + Math.cos((Math.PI * step) / total));
-}
 
 export interface TrainedModel {
   name: string;
