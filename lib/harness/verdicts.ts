@@ -40,6 +40,16 @@ export function formatExpectation(e: Expectation): string {
   return parts.join(' and ') || 'any';
 }
 
+/** The inverse of formatExpectation: '>= 1 and <= 2' -> { atLeast: 1, atMost: 2 } (as claims.json records a tolerance). */
+export function parseExpectation(text: string): Expectation {
+  const e: Expectation = {};
+  for (const m of text.matchAll(/(>=|<=)\s*(-?[0-9.]+(?:e[-+]?[0-9]+)?)/gi)) {
+    if (m[1] === '>=') e.atLeast = Number(m[2]);
+    else e.atMost = Number(m[2]);
+  }
+  return e;
+}
+
 export function meetsExpectation(value: number, e: Expectation): boolean {
   if (!Number.isFinite(value)) return false;
   if (e.atLeast !== undefined && !(value >= e.atLeast)) return false;

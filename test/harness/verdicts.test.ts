@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateClaim, formatExpectation, formatHeadline, headlines, isUnexpected, placeInterval, samplesToDecide, verdictLabel, type JudgeContext } from '../../lib/harness/verdicts';
+import { evaluateClaim, formatExpectation, parseExpectation, formatHeadline, headlines, isUnexpected, placeInterval, samplesToDecide, verdictLabel, type JudgeContext } from '../../lib/harness/verdicts';
 import type { Claim, MetricValue } from '../../lib/harness/contract';
 import { tInterval95, tQuantile975 } from '../../lib/core/stats';
 
@@ -158,6 +158,7 @@ test('the headline counts paper claims and checks apart', () => {
 
 test('tolerance text', () => {
   assert.equal(formatExpectation({ atLeast: 2, atMost: 5 }), '>= 2 and <= 5');
+  for (const e of [{ atLeast: 2, atMost: 5 }, { atLeast: -0.25 }, { atMost: 1e-5 }, {}]) assert.deepEqual(parseExpectation(formatExpectation(e)), e);
 });
 
 test('timing claims: a move to or from inconclusive is machine noise and does not fail the run; reproduced <-> not-reproduced does; other claims get no such leeway', () => {
