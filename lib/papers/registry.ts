@@ -22,16 +22,17 @@ export const PAPERS: readonly AnyPaper[] = [rer, flash, expertChoice, calm, matr
  * Seconds one seed takes, per profile, measured with the wasm backend on the 2-core CI
  * machine (a paper's own `expectedSeconds` wins). Used only to start the most expensive
  * jobs first and to weight the ETA (reproduce/costs.ts); an earlier run in --out is
- * better evidence still. `full` is not measured yet (it needs a GPU).
+ * better evidence still. `full`: CPU seconds per seed of the reference full runs
+ * (results/reference/full/<paper>/run.json), scaled where the config grew since.
  */
 const EXPECTED_SECONDS: Record<string, Partial<Record<ProfileName, number>>> = {
-  rer: { smoke: 2, quick: 10 },
-  flash: { smoke: 2, quick: 143 },
-  'expert-choice': { smoke: 2, quick: 106 },
-  calm: { smoke: 4.5, quick: 161 },
-  matryoshka: { smoke: 3, quick: 75 },
-  locoprop: { smoke: 2.5, quick: 150 },
-  distillation: { smoke: 2.5, quick: 203 },
+  rer: { smoke: 2, quick: 10, full: 32 },
+  flash: { smoke: 2, quick: 143, full: 550 },
+  'expert-choice': { smoke: 2, quick: 106, full: 700 },
+  calm: { smoke: 4.5, quick: 161, full: 950 },
+  matryoshka: { smoke: 3, quick: 75, full: 90 },
+  locoprop: { smoke: 2.5, quick: 150, full: 650 },
+  distillation: { smoke: 2.5, quick: 203, full: 160 },
 };
 
 /** Expected seconds per seed of `paper` at `profile`, or undefined when unknown. */

@@ -32,9 +32,10 @@
  *   and 2048 for 20 steps each (41K tokens per model and context) — sized to cost no more
  *   per seed than the former single-context quick (~140 s a seed on the CI machine with two
  *   jobs); 3 seeds;
- * - full:  quick's model and contexts, 100 training steps per model and context (5x quick),
- *   3 seeds — sized for ~15 min wall with --jobs 2 on the 2-core machine (its run.json in
- *   results/reference/full/flash/ has the measured time); 4096 aborts the wasm heap;
+ * - full:  quick's model and contexts, 200 training steps per model and context (10x quick),
+ *   3 seeds — about 9 min of CPU a seed, under 30 min wall with --jobs 2 on the 2-core machine
+ *   (its run.json in results/reference/full/flash/ has the measured time); 4096 aborts the
+ *   wasm heap, so the contexts cannot grow and the budget goes to training length;
  * - paper: width 256, contexts 512..8192 at 8192 tokens per step, training at 512, 2048
  *   and 8192 — sized for one H100 (not run here), 3 seeds.
  *
@@ -116,15 +117,14 @@ export const PROFILES: Record<ProfileName, FlashConfig> = {
     latency: { contexts: [512, 1024, 2048, 4096, 8192], tokensPerBatch: 8192, warmupSteps: 2, timedSteps: 10 },
     train: { contexts: [512, 2048, 8192], learningRate: 2e-3, steps: 400, flashQuadSteps: 400, evalEvery: 25, evalTokens: 32768 },
   },
-  // The CPU's full: quick's model and contexts trained 5x longer (100 steps = 205K tokens per model
+  // The CPU's full: quick's model and contexts trained 10x longer (200 steps = 410K tokens per model
   // and context). Context 4096 does not fit: a Transformer++ step at 4096 tokens aborts the wasm
   // heap (measured 2026-11-30), so 2048 is the longest context trained or timed here.
   full: {
     model: quickModel,
     latency: { contexts: [256, 512, 1024, 2048], tokensPerBatch: 2048, warmupSteps: 1, timedSteps: 5 },
-    train: { contexts: [512, 1024, 2048], learningRate: 3e-3, steps: 100, flashQuadSteps: 100, evalEvery: 10, evalTokens: 4096 },
+    train: { contexts: [512, 1024, 2048], learningRate: 3e-3, steps: 200, flashQuadSteps: 200, evalEvery: 20, evalTokens: 4096 },
   },
-
 };
 
 export const DEFAULT_SEEDS: Record<ProfileName, number[]> = {
