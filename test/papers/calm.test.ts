@@ -6,7 +6,7 @@ import { UsageError } from '../../lib/core/errors';
 import { calm, exitLayerHtml } from '../../lib/papers/calm';
 import { consistency, rougeL, tokenAgreement } from '../../lib/papers/calm/consistency';
 import { guaranteeCounts, oracleDepth } from '../../lib/papers/calm/claims';
-import { validateConfig, type CalmResult } from '../../lib/papers/calm/experiment';
+import { teacherForcedLayers, validateConfig, type CalmResult } from '../../lib/papers/calm/experiment';
 import { testContext } from '../fixtures/run-context';
 
 const ctx = testContext;
@@ -34,6 +34,13 @@ test('config validation names the bad key', () => {
   assert.throws(() => validateConfig({ ...smoke, depth: 1 }), UsageError);
   assert.throws(() => validateConfig({ ...smoke, timingPrompts: 2 }), (e: unknown) => e instanceof UsageError && /timingPrompts=2/.test(e.message));
   assert.throws(() => validateConfig({ ...smoke, timingRounds: 4 }), (e: unknown) => e instanceof UsageError && /timingRounds=4/.test(e.message));
+});
+
+test('teacher-forced layers at a consistency: the fewest mean layers among the curve points that keep it', () => {
+  const curve = { consistency: [0.5, 0.8, 0.92, 1], layers: [1, 2.5, 4, 8] };
+  assert.equal(teacherForcedLayers(curve, 0.9), 4);
+  assert.equal(teacherForcedLayers(curve, 0.8), 2.5);
+  assert.equal(teacherForcedLayers(curve, 1), 8);
 });
 
 test('the oracle at a consistency: the deepest bytes exit wrongly at layer 1, the rest at their oracle depth', () => {
@@ -86,6 +93,14 @@ test('smoke run on wasm: same seed twice -> identical tokens, exit layers and ca
   assert.equal(a.oracle.decoding.counts.reduce((x, y) => x + y, 0), smoke.testPrompts * smoke.genLen);
   assert.equal(a.oracle.decoding.lastLayerMismatch, 0);
   assert.equal(a.layerQuality.agreeWithLast[smoke.depth - 1], 1);
+  // Teacher-forced measures: never exiting keeps every byte (consistency 1 at the full depth), and no measure
+  // beats the oracle at any consistency, since a byte that exits before its oracle depth is inconsistent.
+  for (const m of a.measures) {
+    const curve = m.teacherForced;
+    assert.equal(curve.consistency.length, curve.layers.length);
+    assert.deepEqual([curve.consistency.at(-1), curve.layers.at(-1)], [1, smoke.depth]);
+    for (const level of [1, 0.95, 0.9, 0.8, 0.5]) assert.ok(teacherForcedLayers(curve, level) >= oracleDepth(a.oracle.decoding, level) - 1e-6, `${m.measure} at ${level}`);
+  }
   const html = exitLayerHtml(a.sample, a.depth);
   assert.equal((html.match(/title="layer \d"/g) ?? []).length, smoke.genLen);
   // a different seed trains a different model

@@ -16,7 +16,8 @@ const MEASURE_LABEL: Record<string, string> = {
   classifier: 'early-exit classifier',
 };
 const ORACLE = 'oracle (shallowest layer equal to the full model)';
-const ORDER = [...Object.values(MEASURE_LABEL), ORACLE];
+const FORCED = 'softmax response, teacher-forced (no cascade)';
+const ORDER = [...Object.values(MEASURE_LABEL), FORCED, ORACLE];
 const colour = { field: 'measure', type: 'nominal' as const, title: null, sort: ORDER, legend: { orient: 'bottom' as const, columns: 1, labelLimit: 320 } };
 
 export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): FigureDef[] {
@@ -47,6 +48,9 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
   const curve = results[0].result.measures.flatMap((m) =>
     m.grid.map((lambda, i) => ({ measure: MEASURE_LABEL[m.measure], lambda, consistency: 1 - m.testRiskByLambda[i], layerSpeedup: depth / m.testLayersByLambda[i] })),
   );
+  // Softmax on the full model's continuations, teacher-forced (first seed): the measure between the oracle and free-running decoding.
+  const forced = results[0].result.measures.find((m) => m.measure === 'softmax')?.teacherForced;
+  const forcedCurve = forced ? forced.consistency.map((c, i) => ({ measure: FORCED, consistency: c, layerSpeedup: depth / forced.layers[i] })) : [];
   const oracle = Array.from({ length: 21 }, (_, i) => 1 - i * 0.025).map((c) => ({
     measure: ORACLE,
     consistency: c,
@@ -60,7 +64,7 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
     height: 300,
     layer: [
       {
-        data: { values: [...curve, ...oracle] },
+        data: { values: [...curve, ...forcedCurve, ...oracle] },
         mark: { type: 'line', strokeDash: [4, 3], opacity: 0.6, point: { size: 12 } },
         encoding: { x, y: { field: 'layerSpeedup', type: 'quantitative', title: 'speed-up vs the full model' }, color: colour },
       },
@@ -172,7 +176,24 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
     detail: 'seed',
   });
 
+  // Training curves: the batch loss is noisy, the validation loss (fixed windows) is what the convergence check reads.
+  const training = results.flatMap((s) =>
+    s.result.trainLoss.flatMap((p) => [
+      { seed: s.seed, what: 'validation loss (last layer)', step: p.step, value: p.valLoss },
+      { seed: s.seed, what: 'training batch loss', step: p.step, value: p.loss },
+    ]),
+  );
+  const trainingSpec = lineChart({
+    title: 'Training: loss (nats/byte) per step',
+    rows: training.filter((r) => typeof r.value === 'number'),
+    x: { field: 'step', title: 'training step' },
+    y: { field: 'value', title: 'loss (nats/byte)' },
+    color: { field: 'what', order: ['validation loss (last layer)', 'training batch loss'] },
+    detail: 'seed',
+  });
+
   return [
+    { name: 'calm-training', title: "Training curves per seed: the last layer's validation loss on fixed windows, and the batch loss", spec: trainingSpec },
     {
       name: 'calm-speedup-vs-consistency',
       title: `Layer-count speed-up over the threshold grid (dashed) and at the calibrated λ per δ (hollow), the oracle's (the best any measure could reach), and the measured wall-clock speed-up of the timed decoders (diamonds) vs consistency with the full model, ${depth}-layer decoder`,

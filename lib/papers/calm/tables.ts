@@ -7,7 +7,7 @@ import type { ResultTable, SeedResult } from '../../harness/contract';
 import { mean, tInterval95 } from '../../core/stats';
 import { oracleDepth, perRoundSpeedup } from './claims';
 import type { CalmConfig } from './config';
-import type { CalmResult, OracleHistogram, TimedDecoder } from './experiment';
+import { teacherForcedLayers, type CalmResult, type OracleHistogram, type TimedDecoder } from './experiment';
 
 /** Share of bytes whose oracle depth is at most each layer (cumulative). */
 export function oracleCumulative(h: OracleHistogram): number[] {
@@ -43,11 +43,18 @@ export function tables(results: SeedResult<CalmResult>[], _config: CalmConfig): 
     const d = c === 1 ? null : Number((1 - c).toFixed(6));
     const cal = (pick: (r: CalmResult) => number) => (d === null ? null : avg(pick));
     const at = (r: CalmResult, measure: string) => r.measures.find((m) => m.measure === measure)?.calibration.find((p) => p.delta === d)?.testLayers ?? L;
+    const forced = (r: CalmResult, measure: string) => {
+      const m = r.measures.find((x) => x.measure === measure);
+      return m?.teacherForced ? teacherForcedLayers(m.teacherForced, c) : NaN;
+    };
+    const forcedOrNull = (pick: (r: CalmResult) => number) => (rs.every((r) => r.measures.every((m) => m.teacherForced)) ? avg(pick) : null);
     return [
       c,
       avg((r) => oracleDepth(r.oracle.decoding, c)),
       avg((r) => L / oracleDepth(r.oracle.decoding, c)),
       c === 1 ? avg((r) => oracleDepth(r.oracle.validation, 1)) : null,
+      forcedOrNull((r) => forced(r, 'softmax')),
+      forcedOrNull((r) => Math.min(...r.measures.map((m) => forced(r, m.measure)))),
       cal((r) => at(r, 'softmax')),
       cal((r) => Math.min(...r.measures.map((m) => at(r, m.measure)))),
     ];
@@ -73,7 +80,21 @@ export function tables(results: SeedResult<CalmResult>[], _config: CalmConfig): 
       m((x) => x.d.realMatchesSimulation),
     ];
   });
+  const steps = first.trainLoss.map((p) => p.step);
+  const trainingRows = steps.map((step, i) => [
+    step,
+    mean(rs.map((r) => r.trainLoss[i]?.loss ?? NaN)),
+    mean(rs.map((r) => r.trainLoss[i]?.valLoss ?? NaN)),
+    results.map((s) => `${s.seed}: ${s.result.trainLoss[i]?.valLoss?.toFixed(3) ?? '—'}`).join('; '),
+  ]);
   return [
+    {
+      name: 'calm-training',
+      title: `Training: batch loss and the last layer's validation loss (nats/byte) per logged step (mean over ${results.length} seed(s))`,
+      columns: ['step', 'batch loss', 'validation loss', 'validation loss per seed'],
+      rows: trainingRows,
+      note: "validation loss: the last layer on the same validation windows at every step (the check calm-lm-converged reads the drop over the last quarter); batch loss: the step's own training batch (noisy)",
+    },
     {
       name: 'calm-calibration',
       title: `Calibrated thresholds per confidence measure and δ (seed ${seed})`,
@@ -110,9 +131,18 @@ export function tables(results: SeedResult<CalmResult>[], _config: CalmConfig): 
     {
       name: 'calm-oracle',
       title: `The oracle vs the calibrated decoders: mean layers at a given consistency with the full model (${L} layers, mean over ${results.length} seed(s))`,
-      columns: ['token consistency', 'oracle layers (decoding)', 'oracle layer speed-up', 'oracle layers (validation text)', 'calibrated softmax layers', 'calibrated best measure layers'],
+      columns: [
+        'token consistency',
+        'oracle layers (decoding)',
+        'oracle layer speed-up',
+        'oracle layers (validation text)',
+        'softmax layers, teacher-forced',
+        'best measure layers, teacher-forced',
+        'calibrated softmax layers',
+        'calibrated best measure layers',
+      ],
       rows: oracleRows,
-      note: "oracle: every byte exits at the shallowest layer whose argmax equals the full model's, except the deepest share 1 − consistency, which exit at layer 1 — the fewest layers any confidence measure can use at that consistency (teacher-forced: errors do not change later bytes). Calibrated: LTT at δ = 1 − consistency, mean exit layer on the test prompts; best measure: the fewest layers over measures",
+      note: "oracle: every byte exits at the shallowest layer whose argmax equals the full model's, except the deepest share 1 − consistency, which exit at layer 1 — the fewest layers any confidence measure can use at that consistency (teacher-forced: errors do not change later bytes). Teacher-forced measure: on the same text, each byte exits at the first layer whose confidence reaches a fixed (decayed) threshold; the fewest mean layers over a fine threshold grid that keep this consistency — the measure's own gap to the oracle, without the cascade of free-running decoding or the calibration's margin. Calibrated: LTT at δ = 1 − consistency, mean exit layer on the test prompts of free-running decoding; best measure: the fewest layers over measures",
     },
     {
       name: 'calm-timing',
