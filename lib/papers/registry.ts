@@ -30,9 +30,9 @@ const EXPECTED_SECONDS: Record<string, Partial<Record<ProfileName, number>>> = {
   flash: { smoke: 2, quick: 143, full: 550 },
   'expert-choice': { smoke: 2, quick: 106, full: 700 },
   calm: { smoke: 4.5, quick: 161, full: 950 },
-  matryoshka: { smoke: 3, quick: 75, full: 90 },
+  matryoshka: { smoke: 3, quick: 75, full: 330 },
   locoprop: { smoke: 2.5, quick: 150, full: 650 },
-  distillation: { smoke: 2.5, quick: 203, full: 160 },
+  distillation: { smoke: 2.5, quick: 203, full: 300 },
 };
 
 /** Expected seconds per seed of `paper` at `profile`, or undefined when unknown. */
