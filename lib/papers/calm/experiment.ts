@@ -268,6 +268,7 @@ async function train(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx: Ru
 async function trainClassifier(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx: RunContext): Promise<void> {
   const stream = ctx.rng.stream('calm-classifier-batches');
   const opt = tf.train.adam(1e-2);
+  const progress = ctx.progress('exit classifier', c.classifierSteps);
   for (let step = 1; step <= c.classifierSteps; step++) {
     const { inputs } = sampleTextBatch(corpus.train, c.batchSize, c.seqLen, stream);
     const x = tf.tensor2d(inputs, [c.batchSize, c.seqLen], 'int32');
@@ -275,6 +276,7 @@ async function trainClassifier(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfi
     const loss = trainStep(opt, lm.classifierStore.variables, () => lm.classifierLoss(hs));
     if (step === c.classifierSteps) ctx.metric({ phase: 'classifier', step, loss: (await loss.data())[0] });
     tf.dispose([x, loss, ...hs]);
+    progress.tick();
   }
   opt.dispose();
 }
