@@ -206,7 +206,7 @@ export const claims: Claim<FlashResult>[] = [
       },
       full: {
         verdict: 'inconclusive',
-        reason: 'Measured at full: per seed 1.62, 1.11, 1.55, interval [0.74, 2.12]: the same round-to-round spread of FLASH step times as at quick.',
+        reason: "Two idle full runs on the same kernels: per seed 1.62, 1.11, 1.55, interval [0.74, 2.12] (100 training steps, inconclusive), and per seed 1.25, 1.25, 1.08, interval [0.95, 1.44] (200 steps, reproduced): the same round-to-round spread of FLASH step times as at quick, so either verdict can come out; the rule for timing claims tolerates the move.",
         evidence: 'results/reference/full/flash/claims.json (npm run reproduce -- --only flash --profile full): flash-latency-flat',
       },
     },
@@ -261,7 +261,7 @@ export const claims: Claim<FlashResult>[] = [
       full: {
         verdict: 'not-reproduced',
         reason:
-          "Measured at full (100 steps per model and context, 3 seeds): at context 2048 FLASH-Quad's step is slower than Transformer++'s, per-seed ratios 0.62, 0.62, 0.60, interval [0.59, 0.64], as at quick (0.62). Same cause as at quick: Transformer++'s softmax attention runs on our fused SIMD kernels while FLASH-Quad's relu^2 attention is a chain of tfjs elementwise ops; context 4096, where the paper's gap opens, aborts the wasm heap (config.ts).",
+          "Measured at full (200 steps per model and context, 3 seeds): at context 2048 FLASH-Quad's step is slower than Transformer++'s, interval [0.47, 0.72] (0.59 mean; 100 steps: 0.61 [0.59, 0.64]), as at quick (0.62). Same cause as at quick: Transformer++'s softmax attention runs on our fused SIMD kernels while FLASH-Quad's relu^2 attention is a chain of tfjs elementwise ops; the PyTorch H100 anchor measures 0.53x at 8K with materialised attention.",
         evidence: "results/reference/full/flash/claims.json and tables.json (npm run reproduce -- --only flash --profile full): flash-quad-faster-than-tpp-at-longest",
       },
       quick: {
@@ -287,6 +287,14 @@ export const claims: Claim<FlashResult>[] = [
     expect: { atLeast: SPEEDUP_TOLERANCE },
     toleranceWhy: "The lower end of the paper's Wiki-40B range, which it reports at its shortest context (512); our longest training contexts are 2048 (quick) and 8192 (full), where the paper's speed-up is larger.",
     profiles: ['quick', 'full', 'paper'],
+    expected: {
+      full: {
+        verdict: 'inconclusive',
+        reason:
+          "Measured at full (200 steps per model and context): at context 2048 FLASH reached Transformer++'s final validation loss in 1 of 3 seeds (seed 1: 4.59x); in the others Transformer++, trained as many steps, ended below any loss FLASH reached, so the speed-up is only bounded above (seed 2: 2.49x) and does not decide the claim. With 100 steps FLASH reached it in every seed (5.36 [3.29, 7.44]); with longer training Transformer++'s better loss per step outweighs FLASH's cheaper steps at equal step counts (see flash-quad-quality-equal-steps). Both models train the same number of steps; letting FLASH train until it reaches the target (time to quality, as the paper reads it) would decide the claim.",
+        evidence: "results/reference/full/flash/claims.json and tables.json (npm run reproduce -- --only flash --profile full): flash-training-speedup, table flash-training-speedup",
+      },
+    },
   },
   {
     id: 'flash-training-speedup-grows',
@@ -303,6 +311,14 @@ export const claims: Claim<FlashResult>[] = [
     toleranceWhy:
       "Judged on direction only, like the FLASH-Quad latency claim: how much it grows depends on how costly materialised attention is on the hardware (the time ratio) and the paper's intermediate values cannot be read, so we ask whether the speed-up at the longest context exceeds the one at the shortest.",
     profiles: ['quick', 'full', 'paper'],
+    expected: {
+      full: {
+        verdict: 'inconclusive',
+        reason:
+          "Measured at full (200 steps per model and context): only seed 1 has a speed-up at both ends (2.99x growth from 512 to 2048); in the other seeds FLASH did not reach Transformer++'s final loss at 512 or at 2048 within the shared 200 steps, so their growth is only a bound. The step-time ratio itself grows with context in every seed (1.09x at 512, 1.65x at 1024, 2.74x at 2048; table flash-training-speedup). With 100 steps the growth was 5.93 [4.65, 7.21], reproduced.",
+        evidence: "results/reference/full/flash/claims.json and tables.json (npm run reproduce -- --only flash --profile full): flash-training-speedup-grows",
+      },
+    },
   },
   {
     id: 'flash-quad-quality-equal-steps',
@@ -318,9 +334,9 @@ export const claims: Claim<FlashResult>[] = [
     toleranceWhy: 'A 3% loss gap (~0.07 nats at a byte-level loss near 2.3) is about the spread we would expect between seeds early in training; "matching" should sit inside it.',
     expected: {
       full: {
-        verdict: 'inconclusive',
+        verdict: 'not-reproduced',
         reason:
-          "Measured at full: after 100 steps at context 512 FLASH-Quad's validation loss is 1.02x Transformer++'s (per seed 1.02, 1.00, 1.04, interval [0.96, 1.08]); at quick's 20 steps it was 0.91: FLASH-Quad learns faster early and Transformer++ catches up, so 3 seeds straddle the 1.03 bound (about 21 would decide).",
+          "Measured at full (200 steps at context 512): FLASH-Quad's validation loss is 1.13x Transformer++'s (per seed 1.12, 1.13, 1.14, interval [1.11, 1.15]); after 100 steps it was 1.02 [0.96, 1.08] and after quick's 20 steps 0.91: FLASH-Quad learns faster early and Transformer++ overtakes it as training goes on, so at our scale the gap widens with steps instead of closing. The paper compares converged models at far larger scale; whether FLASH-Quad would catch up with much longer training is a hypothesis.",
         evidence: "results/reference/full/flash/claims.json and tables.json (npm run reproduce -- --only flash --profile full): flash-quad-quality-equal-steps",
       },
     },
