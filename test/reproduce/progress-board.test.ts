@@ -72,7 +72,7 @@ test('expected costs: an earlier run in --out, else the paper or the registry ta
   assert.equal(costs.get('fake'), 5, 'measured here');
   assert.equal(costs.get('rer'), 10, 'the registry table');
   assert.equal(costs.get('flash'), 143);
-  const unknown = expectedCosts([rer, flash, { ...fakePaper, id: 'nobody' }], 'full', out);
-  assert.deepEqual([...unknown.values()], [10, 10, 10], 'nothing known at full: 10 s each');
+  const unknown = expectedCosts([rer, flash, { ...fakePaper, id: 'nobody' }], 'paper', out);
+  assert.deepEqual([...unknown.values()], [10, 10, 10], 'nothing known at paper: 10 s each');
   assert.equal(expectedCosts([rer, flash, { ...fakePaper, id: 'new' }], 'quick', out).get('new'), 143, 'the median of the known');
 });

@@ -18,7 +18,7 @@ const MEASURE_LABEL: Record<string, string> = {
 const ORACLE = 'oracle (shallowest layer equal to the full model)';
 const FORCED = 'softmax response, teacher-forced (no cascade)';
 const ORDER = [...Object.values(MEASURE_LABEL), FORCED, ORACLE];
-const colour = { field: 'measure', type: 'nominal' as const, title: null, sort: ORDER, legend: { orient: 'bottom' as const, columns: 1, labelLimit: 320 } };
+const colour = { field: 'measure', type: 'nominal' as const, title: null, sort: ORDER, legend: { orient: 'bottom' as const, columns: 1, labelLimit: 480 } };
 
 export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): FigureDef[] {
   if (results.length === 0) return [];
