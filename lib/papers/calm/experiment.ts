@@ -355,6 +355,21 @@ async function evaluate(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig, ctx:
   };
 }
 
+/**
+ * A measure's confidence at layer `l` for every row of the hidden states `hs` ([N, D] per
+ * layer); null for saturation at the first layer, which has no previous state to compare.
+ */
+function layerConfidence(lm: EarlyExitLM, measure: ConfidenceMeasure, hs: tf.Tensor2D[], l: number): tf.Tensor | null {
+  if (measure === 'softmax') return softmaxResponse(lm.logits(hs[l]) as tf.Tensor2D);
+  if (measure === 'state') return l === 0 ? null : stateSaturation(hs[l - 1], hs[l]);
+  return lm.classifierProb(hs[l]).reshape([-1]);
+}
+
+/** The value at quantile level `q` of ascending `sorted` (the lower one, as a threshold grid reads it). */
+function atLevel(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
 /** Quantile levels of the teacher-forced λ grid: fine where the confidences are high (where thresholds land). */
 const TEACHER_FORCED_LEVELS = [...Array.from({ length: 40 }, (_, i) => i / 40), ...Array.from({ length: 20 }, (_, i) => 0.99 + i * 0.0005)];
 
@@ -383,14 +398,9 @@ async function teacherForcedDecoding(
     const out = tf.tidy(() => {
       const hs = lm.hiddenStates(x).map((h) => h.reshape([-1, c.width]) as tf.Tensor2D);
       const am = tf.stack(hs.map((h) => lm.logits(h).argMax(-1)));
-      const per = (f: (l: number) => tf.Tensor) => tf.stack(Array.from({ length: L - 1 }, (_, l) => f(l).reshape([-1])));
-      return [
-        am,
-        per((l) => softmaxResponse(lm.logits(hs[l]) as tf.Tensor2D)),
-        // Saturation needs the previous layer: the first layer never exits on it (as in decoding).
-        per((l) => (l === 0 ? tf.zeros([hs[0].shape[0]]) : stateSaturation(hs[l - 1], hs[l]))),
-        per((l) => lm.classifierProb(hs[l])),
-      ];
+      // Saturation has no value at the first layer: it never exits there (confidence 0, as in decoding).
+      const per = (m: ConfidenceMeasure) => tf.stack(Array.from({ length: L - 1 }, (_, l) => layerConfidence(lm, m, hs, l) ?? tf.zeros([hs[0].shape[0]])));
+      return [am, ...CONFIDENCE_MEASURES.map(per)];
     });
     x.dispose();
     const [am, ...confs] = await Promise.all(out.map((t) => t.data()));
@@ -414,7 +424,7 @@ async function teacherForcedDecoding(
   const curves = {} as Record<ConfidenceMeasure, TeacherForcedCurve>;
   for (const m of CONFIDENCE_MEASURES) {
     const pooled = conf[m].flat().sort((a, b) => a - b);
-    const grid = [...new Set(TEACHER_FORCED_LEVELS.map((q) => pooled[Math.min(pooled.length - 1, Math.floor(q * pooled.length))])), Infinity];
+    const grid = [...new Set(TEACHER_FORCED_LEVELS.map((q) => atLevel(pooled, q))), Infinity];
     const curve: TeacherForcedCurve = { consistency: [], layers: [] };
     for (const lambda of grid) {
       let agree = 0;
@@ -441,18 +451,13 @@ async function thresholdGrid(lm: EarlyExitLM, corpus: TextCorpus, c: CalmConfig,
   const values = tf.tidy(() => {
     const x = tf.tensor2d(inputs, [c.batchSize, c.seqLen], 'int32');
     const hs = lm.hiddenStates(x).map((h) => h.reshape([-1, c.width]) as tf.Tensor2D);
-    const confs: tf.Tensor[] = [];
-    for (let l = 0; l < c.depth - 1; l++) {
-      if (measure === 'softmax') confs.push(softmaxResponse(lm.logits(hs[l]) as tf.Tensor2D));
-      else if (measure === 'state') {
-        if (l > 0) confs.push(stateSaturation(hs[l - 1], hs[l]));
-      } else confs.push(lm.classifierProb(hs[l]));
-    }
+    // Layers without a value (saturation at the first) do not enter the grid.
+    const confs = Array.from({ length: c.depth - 1 }, (_, l) => layerConfidence(lm, measure, hs, l)).filter((t): t is tf.Tensor => t !== null);
     return tf.concat(confs);
   });
   const v = Array.from(await values.data()).sort((a, b) => a - b);
   values.dispose();
-  const grid = c.gridLevels.map((q) => v[Math.min(v.length - 1, Math.floor(q * v.length))]);
+  const grid = c.gridLevels.map((q) => atLevel(v, q));
   const uniq = [...new Set(grid.map((g) => Math.fround(g)))].sort((a, b) => b - a);
   return uniq;
 }

@@ -185,7 +185,7 @@ export function figures(results: SeedResult<CalmResult>[], config: CalmConfig): 
   );
   const trainingSpec = lineChart({
     title: 'Training: loss (nats/byte) per step',
-    rows: training.filter((r) => typeof r.value === 'number'),
+    rows: training,
     x: { field: 'step', title: 'training step' },
     y: { field: 'value', title: 'loss (nats/byte)' },
     color: { field: 'what', order: ['validation loss (last layer)', 'training batch loss'] },

@@ -45,16 +45,15 @@ export function tables(results: SeedResult<CalmResult>[], _config: CalmConfig): 
     const at = (r: CalmResult, measure: string) => r.measures.find((m) => m.measure === measure)?.calibration.find((p) => p.delta === d)?.testLayers ?? L;
     const forced = (r: CalmResult, measure: string) => {
       const m = r.measures.find((x) => x.measure === measure);
-      return m?.teacherForced ? teacherForcedLayers(m.teacherForced, c) : NaN;
+      return m ? teacherForcedLayers(m.teacherForced, c) : NaN;
     };
-    const forcedOrNull = (pick: (r: CalmResult) => number) => (rs.every((r) => r.measures.every((m) => m.teacherForced)) ? avg(pick) : null);
     return [
       c,
       avg((r) => oracleDepth(r.oracle.decoding, c)),
       avg((r) => L / oracleDepth(r.oracle.decoding, c)),
       c === 1 ? avg((r) => oracleDepth(r.oracle.validation, 1)) : null,
-      forcedOrNull((r) => forced(r, 'softmax')),
-      forcedOrNull((r) => Math.min(...r.measures.map((m) => forced(r, m.measure)))),
+      avg((r) => forced(r, 'softmax')),
+      avg((r) => Math.min(...r.measures.map((m) => forced(r, m.measure)))),
       cal((r) => at(r, 'softmax')),
       cal((r) => Math.min(...r.measures.map((m) => at(r, m.measure)))),
     ];
@@ -83,9 +82,9 @@ export function tables(results: SeedResult<CalmResult>[], _config: CalmConfig): 
   const steps = first.trainLoss.map((p) => p.step);
   const trainingRows = steps.map((step, i) => [
     step,
-    mean(rs.map((r) => r.trainLoss[i]?.loss ?? NaN)),
-    mean(rs.map((r) => r.trainLoss[i]?.valLoss ?? NaN)),
-    results.map((s) => `${s.seed}: ${s.result.trainLoss[i]?.valLoss?.toFixed(3) ?? '—'}`).join('; '),
+    mean(rs.map((r) => r.trainLoss[i].loss)),
+    mean(rs.map((r) => r.trainLoss[i].valLoss)),
+    results.map((s) => `${s.seed}: ${s.result.trainLoss[i].valLoss.toFixed(3)}`).join('; '),
   ]);
   return [
     {
