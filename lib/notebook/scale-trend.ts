@@ -42,16 +42,16 @@ export function scaleTrend(paper: string, opts: { knob?: ScaleKnob; referenceDir
   const knob = opts.knob ?? SCALE_KNOBS[paper];
   if (!knob) throw new Error(`no scale knob for paper '${paper}' (known: ${Object.keys(SCALE_KNOBS).join(', ')})`);
   const referenceDir = opts.referenceDir ?? path.join(repoRoot(), 'results', 'reference');
-  const refs = readReference(referenceDir).filter((r) => r.paper === paper && r.profile !== 'smoke');
+  const refs = readReference(referenceDir, paper).filter((r) => r.profile !== 'smoke');
   if (refs.length === 0) return { claims: [], rows: [], bounds: [], summary: `No reference run of ${paper} is committed under ${referenceDir}.` };
   const largest = refs[refs.length - 1]; // readReference lists profiles in PROFILES order: smallest first
-  const open = largest.claims.filter((c) => c.verdict !== 'reproduced' && c.verdict !== 'not-run').map((c) => c.id);
+  const open = largest.claims.filter((c) => c.verdict !== 'reproduced' && c.verdict !== 'not-run');
   const profiles = refs.map((r) => r.profile).join(' and ');
   if (open.length === 0) return { claims: [], rows: [], bounds: [], summary: `Every ${paper} claim reproduced at ${largest.profile}: no scale trend to show.` };
 
   const rows: ScaleTrendRow[] = [];
   const bounds: ScaleTrend['bounds'] = [];
-  for (const id of open) {
+  for (const { id, tolerance } of open) {
     for (const r of refs) {
       const c = r.claims.find((x) => x.id === id);
       const m = c?.measured;
@@ -59,8 +59,7 @@ export function scaleTrend(paper: string, opts: { knob?: ScaleKnob; referenceDir
       const knobValue = knob.of(r.run.config as Record<string, unknown>, c);
       rows.push({ claim: id, profile: r.profile, knob: knobValue, mean: m.mean, lo: m.interval?.lo ?? m.mean, hi: m.interval?.hi ?? m.mean, verdict: c.verdict });
     }
-    const tol = largest.claims.find((x) => x.id === id)!.tolerance;
-    const e = parseExpectation(tol);
+    const e = parseExpectation(tolerance);
     for (const b of [e.atLeast, e.atMost]) if (b !== undefined) bounds.push({ claim: id, bound: b });
   }
   const spec = trendSpec(paper, knob.title, rows, bounds);
@@ -69,7 +68,7 @@ export function scaleTrend(paper: string, opts: { knob?: ScaleKnob; referenceDir
     from: `results/reference (${profiles})`,
   });
   return {
-    claims: open,
+    claims: open.map((c) => c.id),
     rows,
     bounds,
     figure,

@@ -25,17 +25,18 @@ export interface ReferenceRun {
   claims: ClaimRecord[];
 }
 
-/** Every paper and profile committed under `referenceDir` (results/reference). */
-export function readReference(referenceDir: string): ReferenceRun[] {
+/** Every paper (or only `paper`) and profile committed under `referenceDir` (results/reference). */
+export function readReference(referenceDir: string, paper?: string): ReferenceRun[] {
   const out: ReferenceRun[] = [];
   for (const profile of PROFILES) {
     const pdir = path.join(referenceDir, profile);
     if (!fs.existsSync(pdir)) continue;
-    for (const paper of fs.readdirSync(pdir).sort()) {
-      const dir = path.join(pdir, paper);
+    for (const p of fs.readdirSync(pdir).sort()) {
+      if (paper !== undefined && p !== paper) continue;
+      const dir = path.join(pdir, p);
       const run = readIfValid(files.run(dir), runSchema);
       const claims = readIfValid(files.claims(dir), claimsSchema);
-      if (run && claims) out.push({ profile, paper, run, claims });
+      if (run && claims) out.push({ profile, paper: p, run, claims });
     }
   }
   return out;
