@@ -6,7 +6,8 @@ import { UsageError } from '../../lib/core/errors';
 import { locoprop } from '../../lib/papers/locoprop';
 import { claims } from '../../lib/papers/locoprop/claims';
 import { METHOD_IDS } from '../../lib/papers/locoprop/config';
-import { evaluationSteps, validateConfig, type LocopropResult } from '../../lib/papers/locoprop/experiment';
+import { evaluationSteps, validateConfig, type LocopropResult, type MethodRun } from '../../lib/papers/locoprop/experiment';
+import { longSecondHalfDrop, wallTimeToLoss } from '../../lib/papers/locoprop/claims';
 import { testContext } from '../fixtures/run-context';
 
 const ctx = testContext;
@@ -52,7 +53,27 @@ test('smoke run on cpu: every method trains, same seed -> identical losses per m
   a.timing.ratios.forEach((q, i) => assert.equal(q, a.timing!.locopropMSeconds[i] / a.timing!.bpRmspropSeconds[i]));
   assert.deepEqual(claims.find((c) => c.id === 'locoprop-m-time-per-epoch')!.timing!.reps(a), a.timing.ratios);
   const figs = locoprop.figures([{ seed: 1, result: a }], smoke);
-  assert.deepEqual(figs.map((f) => f.name), ['locoprop-loss-vs-steps', 'locoprop-loss-vs-seconds', 'locoprop-time-per-step', 'locoprop-memory']);
+  assert.deepEqual(figs.map((f) => f.name), ['locoprop-loss-vs-steps', 'locoprop-loss-vs-seconds', 'locoprop-first-order-long', 'locoprop-time-per-step', 'locoprop-memory']);
+  // the long runs: the first-order method that ended lowest, every grid rate, factor x the steps, same start
+  assert.ok(a.long);
+  const bestFo = ['bp-rmsprop', 'bp-adam'].map((m) => run(m)).reduce((x, y) => ((y.loss.at(-1) as number) < (x.loss.at(-1) as number) ? y : x));
+  assert.equal(a.long.method, bestFo.method);
+  assert.equal(a.long.totalSteps, smoke.firstOrderLongFactor * steps);
+  assert.deepEqual(a.long.evalSteps, evaluationSteps(a.long.totalSteps, smoke.evalEvery));
+  assert.deepEqual(a.long.runs.map((r) => r.lrMultiplier), smoke.lrMultipliers);
+  for (const r of a.long.runs) {
+    assert.equal(r.method, a.long.method);
+    assert.equal(r.steps, a.long.totalSteps);
+    assert.equal(r.loss[0], a.runs[0].loss[0]);
+  }
+  assert.ok(locoprop.tables([{ seed: 1, result: a }], smoke).some((t) => t.name === 'locoprop-first-order-long'));
+  // without both BP methods there is no long run, and its claims say why
+  assert.equal(b.long, null);
+  const longClaims = claims.filter((c) => c.id === 'locoprop-bp-long-flattened' || c.id === 'locoprop-m-wall-time-to-loss');
+  assert.equal(longClaims.length, 2);
+  for (const cl of longClaims) assert.ok(typeof cl.metric(a) === 'number' || 'outcome' in (cl.metric(a) as object), cl.id);
+  const bMetric = longClaims[0].metric(b);
+  assert.ok(typeof bMetric === 'object' && 'notRun' in bMetric);
   const c = await locoprop.run({ ...smoke, methods: ['bp-rmsprop'] }, ctx(2, 'cpu'));
   assert.notDeepEqual(c.runs[0].loss, a.runs[a.selected['bp-rmsprop']!].loss);
 });
@@ -79,4 +100,41 @@ test('bad configs are usage errors naming the key', () => {
   assert.throws(() => validateConfig({ ...smoke, timingReps: 4 }), (e: unknown) => e instanceof UsageError && /timingReps=4 must be an integer >= 5/.test(e.message));
   assert.throws(() => validateConfig({ ...smoke, lrMultipliers: [] }), (e: unknown) => e instanceof UsageError && /lrMultipliers/.test(e.message));
   for (const p of ['smoke', 'quick', 'full'] as const) validateConfig(locoprop.profiles[p]);
+});
+
+/** A hand-made result: LocoProp-M reaches 50 at step 20; one long first-order run; timing ratios M/BP per repetition. */
+function handMade(longLoss: number[], ratios: number[]): LocopropResult {
+  const run = (method: MethodRun['method'], loss: number[]): MethodRun => ({ method, lrMultiplier: 1, loss, trainSeconds: loss.map(() => 0), steps: 0, paramFloats: 1, stateFloats: 1, memory: null });
+  return {
+    evalSteps: [0, 10, 20],
+    trainImages: 100,
+    batchSize: 10,
+    stepsPerEpoch: 10,
+    totalSteps: 20,
+    runs: [run('bp-rmsprop', [200, 150, 120]), run('bp-adam', [200, 160, 130]), run('locoprop-m', [200, 100, 50])],
+    selected: { 'bp-rmsprop': 0, 'bp-adam': 1, 'locoprop-m': 2 },
+    timing: { batchSize: 10, stepsPerRep: 1, warmupSteps: 1, bpRmspropSeconds: ratios.map(() => 1), locopropMSeconds: ratios, ratios },
+    long: { method: 'bp-rmsprop', factor: 10, totalSteps: 200, evalSteps: [0, 100, 200], runs: [run('bp-rmsprop', longLoss)] },
+  };
+}
+
+test('wall time to LocoProp-M\'s loss: interpolated first-order steps x per-repetition step times; a run that never gets there leaves a bound', () => {
+  const claim = claims.find((c) => c.id === 'locoprop-m-wall-time-to-loss')!;
+  // first order crosses 50 between step 100 (80) and 200 (40): at 175; LocoProp-M at step 20
+  const reached = handMade([200, 80, 40], [5, 10]);
+  const w = wallTimeToLoss(reached);
+  assert.ok('perRep' in w);
+  assert.equal(w.firstOrderSteps, 175);
+  assert.equal(w.locopropSteps, 20);
+  assert.deepEqual(w.perRep, [175 / 20 / 5, 175 / 20 / 10]);
+  assert.deepEqual(claim.timing!.reps(reached), w.perRep);
+  assert.equal(claim.metric(reached), (1.75 + 0.875) / 2);
+  // never reached within 200 steps: the bound 200/20/q passes (mean 1.5 >= 1) and is the value ...
+  const bound = handMade([200, 90, 60], [5, 10]);
+  assert.equal(claim.metric(bound), (2 + 1) / 2);
+  // ... but a bound below the tolerance decides nothing
+  const undecided = claim.metric(handMade([200, 90, 60], [20, 20]));
+  assert.ok(typeof undecided === 'object' && 'outcome' in undecided && undecided.outcome === 'inconclusive', JSON.stringify(undecided));
+  // the long run's flattening: (L(100) - L(200)) / L(100)
+  assert.equal(longSecondHalfDrop(reached), (80 - 40) / 80);
 });

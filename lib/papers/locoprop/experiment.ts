@@ -14,6 +14,13 @@
  *   fixed batch, interleaved (BP, M, BP, M, ...) over `timingReps` repetitions after a
  *   warm-up; the per-repetition ratios are what the timing claim is judged on.
  * The clock never makes a decision.
+ *
+ * Then the first-order method that ended lowest is trained again, at every rate of the
+ * grid, for `firstOrderLongFactor` x the steps (the schedule stretched to the longer run,
+ * same initial weights, the batch sequence continued): whether its curve flattens, and how
+ * many steps it needs to reach LocoProp-M's final loss. BP steps are ~10x cheaper than
+ * LocoProp's, so giving every method that many steps would not fit the budget; giving the
+ * baseline more steps than LocoProp-M only makes the wall-time claim harder to pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist, imageBatches, takeImages, type ImageSet } from '../../data/images';
@@ -80,13 +87,25 @@ export interface LocopropResult {
   selected: Partial<Record<MethodId, number>>;
   /** null when BP-RMSprop or LocoProp-M is not among the methods. */
   timing: StepTiming | null;
+  /** The long first-order runs; null when firstOrderLongFactor is 0 or a BP method is not among the methods. */
+  long: LongFirstOrder | null;
+}
+
+/** The best first-order method of the equal-steps runs, trained `factor` x the steps at every grid rate. */
+export interface LongFirstOrder {
+  method: MethodId;
+  factor: number;
+  totalSteps: number;
+  evalSteps: number[];
+  /** One per grid multiplier, in grid order. */
+  runs: MethodRun[];
 }
 
 export function validateConfig(c: LocopropConfig): void {
   configCheck('locoprop', c)
     .integers(['trainImages', 'batchSize', 'epochs', 'evalEvery', 'localIterations', 'shampooBlockSize', 'shampooUpdateEvery', 'shampooFirstRefresh', 'shampooRootIterations', 'timingStepsPerRep'])
     .integers(['timingReps'], { min: 5 })
-    .integers(['timingWarmup'], { min: 0 })
+    .integers(['timingWarmup', 'firstOrderLongFactor'], { min: 0 })
     .integers(['trainImages'], { max: 60000 })
     .require(c.batchSize <= c.trainImages, 'batchSize', `at most trainImages=${c.trainImages}`)
     .oneOf('hidden', ['tanh', 'relu'])
@@ -200,7 +219,7 @@ async function profiledStep(step: () => Promise<tf.Scalar>, baseBytes: number, b
   }
 }
 
-async function trainOne(method: MethodId, lrMultiplier: number, set: ImageSet, c: LocopropConfig, ctx: RunContext, tick: () => void): Promise<MethodRun> {
+async function trainOne(method: MethodId, lrMultiplier: number, set: ImageSet, c: LocopropConfig, ctx: RunContext, tick: () => void, phase: 'grid' | 'long' = 'grid'): Promise<MethodRun> {
   const baseBytes = tf.memory().numBytes;
   const model = new Autoencoder(c.sizes, c.hidden as 'tanh' | 'relu', ctx.rng, 'autoencoder');
   const trainer = makeTrainer(method, model, c);
@@ -242,7 +261,7 @@ async function trainOne(method: MethodId, lrMultiplier: number, set: ImageSet, c
           const v = await datasetLoss(model, set.images, pixels, set.count);
           loss.push(Number.isFinite(v) ? v : null);
           trainSeconds.push(seconds);
-          ctx.metric({ method, lrMultiplier, step, trainLoss: loss[loss.length - 1], trainSeconds: seconds });
+          ctx.metric({ method, lrMultiplier, phase, step, trainLoss: loss[loss.length - 1], trainSeconds: seconds });
           t0 = performance.now();
           if (!Number.isFinite(v)) {
             // Diverged: the remaining evaluations stay null (a loss-based decision, not a clock one).
@@ -353,5 +372,22 @@ export async function run(config: LocopropConfig, ctx: RunContext): Promise<Loco
     if (cur === undefined || finalLoss(r) < finalLoss(runs[cur])) selected[r.method] = i;
   });
   const timing = methods.includes('bp-rmsprop') && methods.includes('locoprop-m') ? await ctx.exclusive('locoprop step timing', () => timeSteps(set, config, ctx)) : null;
-  return { evalSteps: evaluationSteps(totalSteps, config.evalEvery), trainImages: set.count, batchSize: config.batchSize, stepsPerEpoch, totalSteps, runs, selected, timing };
+  const long = await trainFirstOrderLong(runs, selected, set, config, ctx);
+  return { evalSteps: evaluationSteps(totalSteps, config.evalEvery), trainImages: set.count, batchSize: config.batchSize, stepsPerEpoch, totalSteps, runs, selected, timing, long };
+}
+
+/** The first-order method (BP-RMSprop or BP-Adam) whose selected run ended lowest, trained factor x the epochs at every grid rate. */
+async function trainFirstOrderLong(runs: MethodRun[], selected: Partial<Record<MethodId, number>>, set: ImageSet, c: LocopropConfig, ctx: RunContext): Promise<LongFirstOrder | null> {
+  const [rms, adam] = [selected['bp-rmsprop'], selected['bp-adam']];
+  if (c.firstOrderLongFactor === 0 || rms === undefined || adam === undefined) return null;
+  const method: MethodId = finalLoss(runs[rms]) <= finalLoss(runs[adam]) ? 'bp-rmsprop' : 'bp-adam';
+  const longConfig = { ...c, epochs: c.epochs * c.firstOrderLongFactor };
+  const totalSteps = Math.floor(set.count / c.batchSize) * longConfig.epochs;
+  const progress = ctx.progress(`${method} long runs (${c.firstOrderLongFactor}x the steps)`, c.lrMultipliers.length * totalSteps);
+  const long: MethodRun[] = [];
+  for (const mult of c.lrMultipliers) {
+    ctx.log(`locoprop: ${method} (lr x${mult}) long run, ${longConfig.epochs} epochs`);
+    long.push(await trainOne(method, mult, set, longConfig, ctx, () => progress.tick(1, `${method} x${mult}`), 'long'));
+  }
+  return { method, factor: c.firstOrderLongFactor, totalSteps, evalSteps: evaluationSteps(totalSteps, c.evalEvery), runs: long };
 }

@@ -53,6 +53,31 @@ export function lossRows(results: SeedResult<LocopropResult>[], x: 'step' | 'sec
 
 const ORDER = METHOD_IDS.map((m) => METHOD_LABEL[m]);
 
+/**
+ * The long first-order runs (one curve per grid rate, mean and min..max over seeds) with
+ * LocoProp-M's selected curve: where first order reaches LocoProp-M's final loss, and
+ * whether it flattens. Empty when no seed made the long runs.
+ */
+export function longRows(results: SeedResult<LocopropResult>[]): CurveRow[] {
+  const longs = results.flatMap((s) => (s.result.long ? [s.result.long] : []));
+  if (longs.length === 0) return [];
+  const series: { label: string; steps: number[]; runs: MethodRun[] }[] = longs[0].runs.map((run, i) => ({
+    label: `${METHOD_LABEL[run.method]} x${run.lrMultiplier}, ${longs[0].factor}x steps`,
+    steps: longs[0].evalSteps,
+    runs: longs.flatMap((l) => (l.method === run.method ? [l.runs[i]] : [])),
+  }));
+  series.push({ label: METHOD_LABEL['locoprop-m'], steps: results[0].result.evalSteps, runs: runsOf(results, 'locoprop-m') });
+  const rows: CurveRow[] = [];
+  for (const { label, steps, runs } of series) {
+    for (let e = 0; e < steps.length && runs.length > 0; e++) {
+      const vals = runs.map((r) => r.loss[e]);
+      if (vals.some((v) => v === null || v === undefined)) break;
+      rows.push({ x: steps[e], method: label, ...spread(vals as number[]) });
+    }
+  }
+  return rows;
+}
+
 function curve(title: string, xTitle: string, rows: CurveRow[]): VegaLiteSpec {
   return lineChart({
     title,
@@ -121,6 +146,20 @@ export function figures(results: SeedResult<LocopropResult>[], config: LocopropC
       spec: curve('Deep autoencoder: training loss vs wall time', 'training seconds (this machine)', lossRows(results, 'seconds')),
     },
   ];
+  const long = longRows(results);
+  if (long.length > 0)
+    figs.push({
+      name: 'locoprop-first-order-long',
+      title: `The first-order method that ended lowest, trained ${r0.long?.factor}x the steps at every grid rate (schedule stretched), against LocoProp-M's selected run (${setting}); mean and min–max over seeds. The wall-time claim reads the steps at which first order reaches LocoProp-M's final loss`,
+      spec: lineChart({
+        title: `First order given ${r0.long?.factor}x the steps vs LocoProp-M`,
+        rows: long,
+        x: { field: 'x', title: 'training step' },
+        y: { field: 'mean', title: 'training loss (sigmoid CE, nats per image)', scale: 'log' },
+        color: { field: 'method', columns: 2 },
+        band: { lo: 'lo', hi: 'hi' },
+      }),
+    });
   const times = stepTimeRows(results);
   if (times.length > 0)
     figs.push({
