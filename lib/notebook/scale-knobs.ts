@@ -35,7 +35,11 @@ export const SCALE_KNOBS: Readonly<Record<string, ScaleKnob>> = {
   calm: { title: 'training bytes', of: (c) => configNumber(c, 'trainSteps') * configNumber(c, 'batchSize') * configNumber(c, 'seqLen') },
   // quick trains on MNIST, full on Fashion-MNIST: a harder dataset at the larger scale.
   matryoshka: key('epochs', 'epochs (quick: MNIST, full: Fashion-MNIST)'),
-  locoprop: { title: 'training steps', of: (c) => (configNumber(c, 'epochs') * configNumber(c, 'trainImages')) / configNumber(c, 'batchSize') },
+  // The long-run check reads the first-order runs given firstOrderLongFactor x the steps.
+  locoprop: {
+    title: 'training steps (the long first-order runs: their own)',
+    of: (c, claim) => ((configNumber(c, 'epochs') * configNumber(c, 'trainImages')) / configNumber(c, 'batchSize')) * (claim.id === 'locoprop-bp-long-flattened' ? configNumber(c, 'firstOrderLongFactor') : 1),
+  },
   // The ranking claims train the dual encoders, the capacity claims the students: each has its own epochs.
   distillation: { title: 'epochs', of: (c, claim) => configNumber(c, DISTILLATION_RANKING.has(claim.id) ? 'ranking.epochs' : 'capacity.epochs') },
 };

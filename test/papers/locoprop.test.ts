@@ -54,26 +54,31 @@ test('smoke run on cpu: every method trains, same seed -> identical losses per m
   assert.deepEqual(claims.find((c) => c.id === 'locoprop-m-time-per-epoch')!.timing!.reps(a), a.timing.ratios);
   const figs = locoprop.figures([{ seed: 1, result: a }], smoke);
   assert.deepEqual(figs.map((f) => f.name), ['locoprop-loss-vs-steps', 'locoprop-loss-vs-seconds', 'locoprop-first-order-long', 'locoprop-time-per-step', 'locoprop-memory']);
-  // the long runs: the first-order method that ended lowest, every grid rate, factor x the steps, same start
+  // the long runs: both first-order methods, every grid rate, factor x the steps, same start
   assert.ok(a.long);
-  const bestFo = ['bp-rmsprop', 'bp-adam'].map((m) => run(m)).reduce((x, y) => ((y.loss.at(-1) as number) < (x.loss.at(-1) as number) ? y : x));
-  assert.equal(a.long.method, bestFo.method);
   assert.equal(a.long.totalSteps, smoke.firstOrderLongFactor * steps);
-  assert.deepEqual(a.long.evalSteps, evaluationSteps(a.long.totalSteps, smoke.evalEvery));
-  assert.deepEqual(a.long.runs.map((r) => r.lrMultiplier), smoke.lrMultipliers);
+  assert.deepEqual(a.long.evalSteps, evaluationSteps(a.long.totalSteps, smoke.longEvalEvery));
+  assert.deepEqual(
+    a.long.runs.map((r) => `${r.method} x${r.lrMultiplier}`),
+    ['bp-rmsprop', 'bp-adam'].flatMap((m) => smoke.lrMultipliers.map((x) => `${m} x${x}`)),
+  );
   for (const r of a.long.runs) {
-    assert.equal(r.method, a.long.method);
     assert.equal(r.steps, a.long.totalSteps);
     assert.equal(r.loss[0], a.runs[0].loss[0]);
   }
+  // the long schedule is stretched, not the short one continued: after the short run's steps the long run's loss differs
+  const shortRms = run('bp-rmsprop');
+  assert.notEqual(a.long.runs[0].loss[a.long.evalSteps.indexOf(steps)], shortRms.loss.at(-1));
   assert.ok(locoprop.tables([{ seed: 1, result: a }], smoke).some((t) => t.name === 'locoprop-first-order-long'));
-  // without both BP methods there is no long run, and its claims say why
-  assert.equal(b.long, null);
+  // BP-RMSprop alone among the first-order methods: its long runs only; none without a first-order method
+  assert.deepEqual(b.long?.runs.map((r) => r.method), smoke.lrMultipliers.map(() => 'bp-rmsprop'));
+  const noFo = await locoprop.run({ ...smoke, methods: ['locoprop-m'] }, ctx(1, 'cpu'));
+  assert.equal(noFo.long, null);
   const longClaims = claims.filter((c) => c.id === 'locoprop-bp-long-flattened' || c.id === 'locoprop-m-wall-time-to-loss');
   assert.equal(longClaims.length, 2);
   for (const cl of longClaims) assert.ok(typeof cl.metric(a) === 'number' || 'outcome' in (cl.metric(a) as object), cl.id);
-  const bMetric = longClaims[0].metric(b);
-  assert.ok(typeof bMetric === 'object' && 'notRun' in bMetric);
+  const noLong = longClaims[0].metric(noFo);
+  assert.ok(typeof noLong === 'object' && 'notRun' in noLong);
   const c = await locoprop.run({ ...smoke, methods: ['bp-rmsprop'] }, ctx(2, 'cpu'));
   assert.notDeepEqual(c.runs[0].loss, a.runs[a.selected['bp-rmsprop']!].loss);
 });
@@ -114,7 +119,7 @@ function handMade(longLoss: number[], ratios: number[]): LocopropResult {
     runs: [run('bp-rmsprop', [200, 150, 120]), run('bp-adam', [200, 160, 130]), run('locoprop-m', [200, 100, 50])],
     selected: { 'bp-rmsprop': 0, 'bp-adam': 1, 'locoprop-m': 2 },
     timing: { batchSize: 10, stepsPerRep: 1, warmupSteps: 1, bpRmspropSeconds: ratios.map(() => 1), locopropMSeconds: ratios, ratios },
-    long: { method: 'bp-rmsprop', factor: 10, totalSteps: 200, evalSteps: [0, 100, 200], runs: [run('bp-rmsprop', longLoss)] },
+    long: { factor: 10, totalSteps: 200, evalSteps: [0, 100, 200], runs: [run('bp-rmsprop', longLoss), run('bp-adam', [200, 190, 180])] },
   };
 }
 

@@ -22,13 +22,13 @@
  * - smoke: a 200-image subset, batch 100, reduced widths — seconds (tests, notebook CI).
  * - quick: the real architecture on a 1,000-image training subset, batch 100, 3 epochs
  *   (30 steps per method), one learning rate per method (the grid has one point), one
- *   Shampoo refresh (after step 10), then the best first-order method for 10x the steps
+ *   Shampoo refresh (after step 10), then both first-order methods for 10x the steps
  *   (300), 3 seeds. Not long enough for BP's loss to flatten: the checks
  *   locoprop-bp-flattened and locoprop-bp-long-flattened measure that.
- * - full: quick's settings on 2,000 images for 8 epochs (160 steps per method and learning
+ * - full: quick's settings on 2,000 images for 7 epochs (140 steps per method and learning
  *   rate), the 3-point learning-rate grid [0.1, 0.3, 1] for every method, a Shampoo refresh
- *   every 25 steps, then the first-order method that ended lowest for 10x the steps (1,600) at
- *   every grid rate, 3 seeds — sized for under 60 min wall with --jobs 2 here
+ *   every 25 steps, then both first-order methods for 10x the steps (1,400) at every grid
+ *   rate, 3 seeds — sized for under 60 min wall with --jobs 2 here
  *   (results/reference/full/locoprop/run.json);
  * - paper: all 60,000 training images, batch 1000, the reference's 100 epochs (6,000 steps)
  *   and optimiser settings, a 3-point learning-rate grid for EVERY method, 3 seeds — sized
@@ -104,11 +104,13 @@ export interface LocopropConfig {
   /** Untimed warm-up steps of each method before the timed repetitions. */
   timingWarmup: number;
   /**
-   * The first-order method that ended lowest is trained again for this many times the steps,
-   * at every grid rate (0: not at all): does its curve flatten, and how many steps does it
-   * need to reach LocoProp-M's final loss (the wall-time claim).
+   * Both first-order methods are trained again for this many times the steps, at every grid
+   * rate (0: not at all): does first order flatten, and how many steps does it need to reach
+   * LocoProp-M's final loss (the wall-time claim).
    */
   firstOrderLongFactor: number;
+  /** The long first-order runs evaluate the training loss every this many steps (and after the last). */
+  longEvalEvery: number;
 }
 
 /**
@@ -147,6 +149,7 @@ const base: LocopropConfig = {
   timingStepsPerRep: 1,
   timingWarmup: 1,
   firstOrderLongFactor: 10,
+  longEvalEvery: 3000,
 };
 
 const quick: LocopropConfig = {
@@ -166,6 +169,7 @@ const quick: LocopropConfig = {
   shampooFirstRefresh: 10,
   shampooUpdateEvery: 30,
   timingReps: 6,
+  longEvalEvery: 10,
 };
 
 export const PROFILES: Record<ProfileName, LocopropConfig> = {
@@ -185,6 +189,7 @@ export const PROFILES: Record<ProfileName, LocopropConfig> = {
     shampooFirstRefresh: 2,
     timingReps: 5,
     firstOrderLongFactor: 2,
+    longEvalEvery: 1,
   },
   quick,
   // Sized for one GPU (webgpu): never run on this CPU; its code path is covered at smoke.
@@ -192,17 +197,18 @@ export const PROFILES: Record<ProfileName, LocopropConfig> = {
     ...base,
     lrMultipliers: [0.3, 1, 3],
   },
-  // The CPU's full: quick's settings on twice the images for 8 epochs (160 steps per method
+  // The CPU's full: quick's settings on twice the images for 7 epochs (140 steps per method
   // and learning rate), every method on the same 3-point learning-rate grid, a Shampoo
-  // refresh every 25 steps, and the best first-order method again for 10x the steps. The
+  // refresh every 25 steps, and both first-order methods again for 10x the steps. The
   // grid is [0.1, 0.3, 1]: at the previous full (100 steps, grid [0.3, 1, 3]) its lowest
   // point won for LocoProp-M in every seed and for BP-RMSprop in 2 of 3, and the top point
   // never won, so the grid moved down one point for every method alike.
   full: {
     ...quick,
     trainImages: 2000,
-    epochs: 8,
+    epochs: 7,
     evalEvery: 10,
+    longEvalEvery: 20,
     lrMultipliers: [0.1, 0.3, 1],
     shampooFirstRefresh: 10,
     shampooUpdateEvery: 25,

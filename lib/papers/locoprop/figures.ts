@@ -61,10 +61,11 @@ const ORDER = METHOD_IDS.map((m) => METHOD_LABEL[m]);
 export function longRows(results: SeedResult<LocopropResult>[]): CurveRow[] {
   const longs = results.flatMap((s) => (s.result.long ? [s.result.long] : []));
   if (longs.length === 0) return [];
+  // Every seed runs the same methods and grid in the same order.
   const series: { label: string; steps: number[]; runs: MethodRun[] }[] = longs[0].runs.map((run, i) => ({
     label: `${METHOD_LABEL[run.method]} x${run.lrMultiplier}, ${longs[0].factor}x steps`,
     steps: longs[0].evalSteps,
-    runs: longs.flatMap((l) => (l.method === run.method ? [l.runs[i]] : [])),
+    runs: longs.map((l) => l.runs[i]),
   }));
   series.push({ label: METHOD_LABEL['locoprop-m'], steps: results[0].result.evalSteps, runs: runsOf(results, 'locoprop-m') });
   const rows: CurveRow[] = [];
@@ -150,7 +151,7 @@ export function figures(results: SeedResult<LocopropResult>[], config: LocopropC
   if (long.length > 0)
     figs.push({
       name: 'locoprop-first-order-long',
-      title: `The first-order method that ended lowest, trained ${r0.long?.factor}x the steps at every grid rate (schedule stretched), against LocoProp-M's selected run (${setting}); mean and min–max over seeds. The wall-time claim reads the steps at which first order reaches LocoProp-M's final loss`,
+      title: `BP-RMSprop and BP-Adam trained ${r0.long?.factor}x the steps at every grid rate (schedule stretched), against LocoProp-M's selected run (${setting}); mean and min–max over seeds. The wall-time claim reads the steps at which first order reaches LocoProp-M's final loss`,
       spec: lineChart({
         title: `First order given ${r0.long?.factor}x the steps vs LocoProp-M`,
         rows: long,

@@ -56,15 +56,15 @@ export function tables(results: SeedResult<LocopropResult>[], _config: LocopropC
     const best = bestLongRun(l);
     const drop = longSecondHalfDrop(result);
     const w = wallTimeToLoss(result);
-    const grid = l.runs.map((x) => `x${x.lrMultiplier}: ${x.loss[x.loss.length - 1] === null ? 'diverged' : (x.loss[x.loss.length - 1] as number).toFixed(1)}`).join(', ');
+    const grid = l.runs.map((x) => `${METHOD_LABEL[x.method]} x${x.lrMultiplier}: ${x.loss[x.loss.length - 1] === null ? 'diverged' : (x.loss[x.loss.length - 1] as number).toFixed(1)}`).join(', ');
     const reach = 'perRep' in w ? [w.target, w.locopropSteps, w.firstOrderSteps === null ? `not within ${l.totalSteps}` : Math.round(w.firstOrderSteps), mean(w.perRep)] : [null, null, null, null];
-    return [[seed, METHOD_LABEL[l.method], l.totalSteps, best.lrMultiplier, grid, typeof drop === 'number' ? drop : null, ...reach]];
+    return [[seed, l.totalSteps, grid, `${METHOD_LABEL[best.method]} x${best.lrMultiplier}`, typeof drop === 'number' ? drop : null, ...reach]];
   });
   if (long.length > 0)
     out.push({
       name: 'locoprop-first-order-long',
-      title: `The first-order method that ended lowest, trained ${r0.long?.factor}x the steps at every grid rate: does it flatten, and when does it reach LocoProp-M's final loss (checks locoprop-bp-long-flattened, claim locoprop-m-wall-time-to-loss)`,
-      columns: ['seed', 'method', 'steps', 'lr multiplier ending lowest', 'final loss per multiplier', 'loss drop over 2nd half (best rate)', "LocoProp-M's final loss", 'LocoProp-M steps to it', 'first-order steps to it (fastest rate)', 'wall-time advantage of LocoProp-M (mean over reps)'],
+      title: `First order given ${r0.long?.factor}x the steps (BP-RMSprop and BP-Adam at every grid rate): does it flatten, and when does it reach LocoProp-M's final loss (check locoprop-bp-long-flattened, claim locoprop-m-wall-time-to-loss)`,
+      columns: ['seed', 'steps', 'final loss per run', 'run ending lowest', 'its loss drop over the 2nd half', "LocoProp-M's final loss", 'LocoProp-M steps to it', 'first-order steps to it (fastest rate)', 'wall-time advantage of LocoProp-M (mean over reps)'],
       rows: long,
       note: "wall-time advantage = (first-order steps x BP-RMSprop s/step) / (LocoProp-M steps x LocoProp-M s/step), per interleaved timing repetition; 'not within N': a lower bound with N steps",
     });
