@@ -350,6 +350,14 @@ export const claims: Claim<LocopropResult>[] = [
     expect: { atMost: 0.05 },
     toleranceWhy: 'The bar of locoprop-bp-flattened, set before that check first ran.',
     profiles: ['quick', 'full', 'paper'],
+    expected: {
+      quick: {
+        verdict: 'inconclusive',
+        reason:
+          "Measured at quick (both BP methods for 300 steps at the one grid rate): the run that ends lowest still falls 17% and 15% over its second half in seeds 1 and 3 (BP-RMSprop, 132 and 156 at the end), while in seed 2 both methods stall near the mean-image loss (RMSprop 204.5, Adam 203.4) and Adam's plateau falls 7%; three values this spread leave the interval [-0.01, 0.27] across the 5% bar.",
+        evidence: "results/reference/quick/locoprop/claims.json and tables.json (npm run reproduce -- --only locoprop --profile quick): locoprop-bp-long-flattened, table locoprop-first-order-long",
+      },
+    },
   },
   {
     id: 'locoprop-shampoo-beats-first-order',
