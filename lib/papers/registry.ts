@@ -31,7 +31,7 @@ const EXPECTED_SECONDS: Record<string, Partial<Record<ProfileName, number>>> = {
   'expert-choice': { smoke: 2, quick: 106, full: 700 },
   calm: { smoke: 4.5, quick: 161, full: 950 },
   matryoshka: { smoke: 3, quick: 75, full: 330 },
-  locoprop: { smoke: 2.5, quick: 160, full: 1400 },
+  locoprop: { smoke: 2.5, quick: 145, full: 1710 },
   distillation: { smoke: 2.5, quick: 203, full: 300 },
 };
 
