@@ -30,7 +30,7 @@ const EXPECTED_SECONDS: Record<string, Partial<Record<ProfileName, number>>> = {
   flash: { smoke: 2, quick: 143, full: 550 },
   'expert-choice': { smoke: 2, quick: 106, full: 700 },
   calm: { smoke: 4.5, quick: 161, full: 950 },
-  matryoshka: { smoke: 3, quick: 75, full: 330 },
+  matryoshka: { smoke: 3, quick: 75, full: 350 },
   locoprop: { smoke: 2.5, quick: 145, full: 1710 },
   distillation: { smoke: 2.5, quick: 203, full: 300 },
 };
