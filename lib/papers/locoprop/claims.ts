@@ -230,7 +230,7 @@ export const claims: Claim<LocopropResult>[] = [
       quick: {
         verdict: 'not-reproduced',
         reason:
-          'Our second-order baseline did not work at quick: Shampoo ended above the best first-order method in every seed (check locoprop-shampoo-beats-first-order). Until its one preconditioner refresh, after step 10, Shampoo is its RMSprop graft and its curve equals BP-RMSprop\'s; right after the refresh its loss rises in every seed while BP-RMSprop\'s keeps falling (table locoprop-curves, steps 10 and 15). That a preconditioner estimated from 10 batches of 100 is the cause, and that more statistics and refreshes (full: every 20 of 6,000 steps) let Shampoo beat first order, is our hypothesis.',
+          'Our second-order baseline did not work at quick: Shampoo ended above the best first-order method in every seed (check locoprop-shampoo-beats-first-order). Until its one preconditioner refresh, after step 10, Shampoo is its RMSprop graft and its curve equals BP-RMSprop\'s; right after the refresh its loss rises in every seed while BP-RMSprop\'s keeps falling (table locoprop-curves, steps 10 and 15). That a preconditioner estimated from 10 batches of 100 is the cause, and that more statistics and refreshes let Shampoo beat first order, was our hypothesis; full\'s 6 refreshes in 140 steps did not (Shampoo 3-8% above first order there), the paper\'s every 20 of 6,000 steps is untested.',
         evidence: 'npm run reproduce -- --only locoprop --profile quick: results/reference/quick/locoprop/claims.json (locoprop-shampoo-beats-first-order) and tables.json (locoprop-curves, locoprop-methods)',
         hypothesis: true,
       },
@@ -339,7 +339,7 @@ export const claims: Claim<LocopropResult>[] = [
       quick: {
         verdict: 'not-reproduced',
         reason:
-          'quick trains 30 steps of batch 100, against the paper\'s 100 epochs of 60 steps of 1000: the best first-order method still loses about 11% of its training loss over the second half of the run (mean of 3 seeds), so every loss ordering at quick compares optimisers mid-descent. full trains the reference\'s 6,000 steps.',
+          'quick trains 30 steps of batch 100, against the paper\'s 100 epochs of 60 steps of 1000: the best first-order method still loses about 11% of its training loss over the second half of the run (mean of 3 seeds), so every loss ordering at quick compares optimisers mid-descent. paper trains the reference\'s 6,000 steps; full trains 140, and first order again for 1,400 (check locoprop-bp-long-flattened).',
         evidence: 'npm run reproduce -- --only locoprop --profile quick: results/reference/quick/locoprop/claims.json (locoprop-bp-flattened) and tables.json (locoprop-curves, locoprop-methods)',
       },
     },
