@@ -35,20 +35,27 @@ interface CurveRow {
   hi: number;
 }
 
-/** Loss per evaluation (x = step) or per cumulative training seconds (x = mean seconds over seeds). */
-export function lossRows(results: SeedResult<LocopropResult>[], x: 'step' | 'seconds'): CurveRow[] {
+/**
+ * One curve: at each evaluation, the mean and min..max over `runs` (one per seed) of the loss,
+ * at x = xAt(evaluation index); it stops at the first evaluation where some seed diverged.
+ */
+function seriesRows(label: string, evaluations: number, runs: MethodRun[], xAt: (e: number) => number): CurveRow[] {
   const rows: CurveRow[] = [];
-  const steps = results[0].result.evalSteps;
-  for (const m of METHOD_IDS) {
-    const runs = runsOf(results, m);
-    if (runs.length === 0) continue;
-    for (let e = 0; e < steps.length; e++) {
-      const vals = runs.map((r) => r.loss[e]);
-      if (vals.some((v) => v === null || v === undefined)) break;
-      rows.push({ x: x === 'step' ? steps[e] : spread(runs.map((r) => r.trainSeconds[e])).mean, method: METHOD_LABEL[m], ...spread(vals as number[]) });
-    }
+  for (let e = 0; e < evaluations && runs.length > 0; e++) {
+    const vals = runs.map((r) => r.loss[e]);
+    if (vals.some((v) => v === null || v === undefined)) break;
+    rows.push({ x: xAt(e), method: label, ...spread(vals as number[]) });
   }
   return rows;
+}
+
+/** Loss per evaluation (x = step) or per cumulative training seconds (x = mean seconds over seeds). */
+export function lossRows(results: SeedResult<LocopropResult>[], x: 'step' | 'seconds'): CurveRow[] {
+  const steps = results[0].result.evalSteps;
+  return METHOD_IDS.flatMap((m) => {
+    const runs = runsOf(results, m);
+    return seriesRows(METHOD_LABEL[m], steps.length, runs, (e) => (x === 'step' ? steps[e] : spread(runs.map((r) => r.trainSeconds[e])).mean));
+  });
 }
 
 const ORDER = METHOD_IDS.map((m) => METHOD_LABEL[m]);
@@ -68,15 +75,7 @@ export function longRows(results: SeedResult<LocopropResult>[]): CurveRow[] {
     runs: longs.map((l) => l.runs[i]),
   }));
   series.push({ label: METHOD_LABEL['locoprop-m'], steps: results[0].result.evalSteps, runs: runsOf(results, 'locoprop-m') });
-  const rows: CurveRow[] = [];
-  for (const { label, steps, runs } of series) {
-    for (let e = 0; e < steps.length && runs.length > 0; e++) {
-      const vals = runs.map((r) => r.loss[e]);
-      if (vals.some((v) => v === null || v === undefined)) break;
-      rows.push({ x: steps[e], method: label, ...spread(vals as number[]) });
-    }
-  }
-  return rows;
+  return series.flatMap(({ label, steps, runs }) => seriesRows(label, steps.length, runs, (e) => steps[e]));
 }
 
 function curve(title: string, xTitle: string, rows: CurveRow[]): VegaLiteSpec {

@@ -2,9 +2,15 @@
 import type { ResultTable, SeedResult, TableCell } from '../../harness/contract';
 import { mean } from '../../core/stats';
 import { METHOD_IDS, type LocopropConfig } from './config';
-import type { LocopropResult } from './experiment';
+import type { LocopropResult, MethodRun } from './experiment';
 import { memoryRows, METHOD_LABEL, runsOf } from './figures';
 import { bestLongRun, longSecondHalfDrop, wallTimeToLoss } from './claims';
+
+/** A run's final training loss to one decimal, or 'diverged'. */
+function finalLossText(run: MethodRun): string {
+  const v = run.loss[run.loss.length - 1];
+  return v === null ? 'diverged' : v.toFixed(1);
+}
 
 export function tables(results: SeedResult<LocopropResult>[], _config: LocopropConfig): ResultTable[] {
   if (results.length === 0) return [];
@@ -16,7 +22,7 @@ export function tables(results: SeedResult<LocopropResult>[], _config: LocopropC
       const i = result.selected[m];
       if (i === undefined) return [];
       const r = result.runs[i];
-      const grid = result.runs.filter((x) => x.method === m).map((x) => `x${x.lrMultiplier}: ${x.loss[x.loss.length - 1] === null ? 'diverged' : (x.loss[x.loss.length - 1] as number).toFixed(1)}`);
+      const grid = result.runs.filter((x) => x.method === m).map((x) => `x${x.lrMultiplier}: ${finalLossText(x)}`);
       return [[seed, METHOD_LABEL[m], r.loss[r.loss.length - 1], r.lrMultiplier, grid.join(', '), r.refreshedAfter ? r.refreshedAfter.join(', ') || 'none' : '']];
     }),
   );
@@ -56,7 +62,7 @@ export function tables(results: SeedResult<LocopropResult>[], _config: LocopropC
     const best = bestLongRun(l);
     const drop = longSecondHalfDrop(result);
     const w = wallTimeToLoss(result);
-    const grid = l.runs.map((x) => `${METHOD_LABEL[x.method]} x${x.lrMultiplier}: ${x.loss[x.loss.length - 1] === null ? 'diverged' : (x.loss[x.loss.length - 1] as number).toFixed(1)}`).join(', ');
+    const grid = l.runs.map((x) => `${METHOD_LABEL[x.method]} x${x.lrMultiplier}: ${finalLossText(x)}`).join(', ');
     const reach = 'perRep' in w ? [w.target, w.locopropSteps, w.firstOrderSteps === null ? `not within ${l.totalSteps}` : Math.round(w.firstOrderSteps), mean(w.perRep)] : [null, null, null, null];
     return [[seed, l.totalSteps, grid, `${METHOD_LABEL[best.method]} x${best.lrMultiplier}`, typeof drop === 'number' ? drop : null, ...reach]];
   });
